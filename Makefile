@@ -1,0 +1,36 @@
+# Two commands for a fresh machine (Python >= 3.10 and pip): `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+
+.PHONY: demo test test-all lint install clean bench
+
+$(BIN)/lbprun: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	touch $(BIN)/lbprun
+
+install: $(BIN)/lbprun
+
+demo: install
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default --report results/report.html
+
+test: install
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/pytest -q -m "not slow and not slurm"
+
+test-all: install
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --lint
+
+bench: install
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .snakemake results/trials results/cohort results/stats results/figures results/tables results/report.html
