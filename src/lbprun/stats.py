@@ -1,0 +1,547 @@
+"""Group statistics on subject-level data (SCIENCE.md, Statistics).
+
+Every function takes the subject × condition table of :mod:`lbprun.cohort` (or its waveforms or
+stances) and returns a tidy DataFrame with the columns of CONTRACT.md. The subject is the unit of
+analysis throughout; strides are never treated as independent samples.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+import statsmodels.formula.api as smf
+from statsmodels.stats.multitest import multipletests
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from lbprun.cohort import waveform_matrix
+
+GROUP_TEST_COLUMNS = (
+    "outcome", "condition", "n_reference", "n_comparison", "mean_reference", "sd_reference",
+    "mean_comparison", "sd_comparison", "diff", "diff_ci_low", "diff_ci_high", "hedges_g",
+    "g_ci_low", "g_ci_high", "p", "p_adj", "test",
+)  # fmt: skip
+MIXED_COLUMNS = ("outcome", "term", "estimate", "se", "ci_low", "ci_high", "p", "note")
+SPM_COLUMNS = ("waveform", "condition", "start_pct", "end_pct", "p", "method")
+DISCRIMINANT_COLUMNS = ("outcome", "coefficient", "importance", "accuracy", "auc")
+ASSOCIATION_COLUMNS = (
+    "response", "predictor", "estimate", "ci_low", "ci_high", "p", "n_stances", "n_subjects",
+)  # fmt: skip
+LOADING_RESPONSES = ("impact_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "active_peak_bw")
+Z_975 = scipy.stats.norm.ppf(0.975)
+
+
+def conditions_of(table: pd.DataFrame, /) -> list:
+    """Conditions in the table's order (categorical order, else order of first appearance).
+
+    Examples
+    --------
+    >>> conditions_of(pd.DataFrame({"condition": ["walk", "run", "walk"]}))
+    ['walk', 'run']
+    """
+    column = table["condition"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [c for c in column.cat.categories if (column == c).any()]
+    return list(pd.unique(column))
+
+
+# --------------------------------------------------------------------------- group tests
+
+
+def welch(reference: np.ndarray, comparison: np.ndarray, /) -> dict:
+    """Welch comparison of two samples: mean difference, its CI, Hedges' g and its CI.
+
+    ``diff`` is comparison − reference. The CI of the difference uses the Welch–Satterthwaite
+    degrees of freedom. Hedges' g is Cohen's d on the pooled SD times the small-sample correction
+    J = 1 − 3 / (4 (n1 + n2) − 9); its CI uses the large-sample variance of Hedges & Olkin (1985),
+    var(d) = (n1 + n2) / (n1 n2) + d² / (2 (n1 + n2)), scaled by J² (Borenstein et al. 2009,
+    Introduction to Meta-Analysis, eq. 4.20–4.24).
+
+    Examples
+    --------
+    >>> out = welch(np.array([1.0, 2.0, 3.0]), np.array([3.0, 4.0, 5.0]))
+    >>> round(float(out["diff"]), 3), round(float(out["hedges_g"]), 3)
+    (2.0, 1.6)
+    """
+    x, y = np.asarray(reference, float), np.asarray(comparison, float)
+    n1, n2 = len(x), len(y)
+    v1, v2 = x.var(ddof=1), y.var(ddof=1)
+    diff = y.mean() - x.mean()
+    se = np.sqrt(v1 / n1 + v2 / n2)
+    df = se**4 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
+    half = scipy.stats.t.ppf(0.975, df) * se
+    d = diff / np.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
+    j = 1.0 - 3.0 / (4.0 * (n1 + n2) - 9.0)
+    se_g = j * np.sqrt((n1 + n2) / (n1 * n2) + d**2 / (2.0 * (n1 + n2)))
+    test = scipy.stats.ttest_ind(y, x, equal_var=False)
+    return {
+        "diff": diff, "diff_ci_low": diff - half, "diff_ci_high": diff + half,
+        "hedges_g": j * d, "g_ci_low": j * d - Z_975 * se_g, "g_ci_high": j * d + Z_975 * se_g,
+        "t": test.statistic, "df": df, "p": test.pvalue,
+        "p_mannwhitney": scipy.stats.mannwhitneyu(y, x, alternative="two-sided").pvalue,
+    }  # fmt: skip
+
+
+def _describe(values: np.ndarray, suffix: str) -> dict:
+    return {
+        f"n_{suffix}": len(values),
+        f"mean_{suffix}": values.mean() if len(values) else np.nan,
+        f"sd_{suffix}": values.std(ddof=1) if len(values) > 1 else np.nan,
+    }
+
+
+def _one_test(table: pd.DataFrame, outcome: str, groups: tuple[str, str]) -> dict:
+    """One outcome in one condition; NaN statistics when a group has fewer than 2 values."""
+    values = [
+        table.loc[table["group"] == g, outcome].dropna().to_numpy(float) if outcome in table
+        else np.array([]) for g in groups
+    ]  # fmt: skip
+    row = {**_describe(values[0], "reference"), **_describe(values[1], "comparison")}
+    if min(len(v) for v in values) >= 2:
+        row.update(welch(*values))
+    return row
+
+
+def group_tests(
+    subjects: pd.DataFrame,
+    /,
+    *,
+    outcomes: Sequence[str],
+    reference: str = "healthy",
+    comparison: str = "lbp",
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """Per condition, compare the groups on each outcome (subject-level values).
+
+    Parameters
+    ----------
+    subjects : DataFrame
+        One row per subject × condition with ``group``, ``condition`` and the outcome columns.
+    outcomes : sequence of str
+        The outcome family.
+    reference, comparison : str
+        Group labels; differences and effect sizes are comparison − reference.
+    correction : {"holm", "fdr_bh"}
+        Multiple-comparison correction (:func:`statsmodels.stats.multitest.multipletests`).
+
+    Returns
+    -------
+    DataFrame
+        Columns of CONTRACT.md (``stats/group_tests.csv``) then ``t``, ``df``,
+        ``p_mannwhitney`` (a rank-based check), ``correction``, ``reference``, ``comparison``.
+
+    Notes
+    -----
+    The family for the correction is the outcomes tested within one condition: each condition
+    answers its own question (Müller et al. 2015 test walking and running separately), so p is
+    adjusted across outcomes, not across conditions. Outcomes without a test (a group with fewer
+    than two subjects) are left out of the family and get NaN.
+    """
+    rows = []
+    for condition in conditions_of(subjects):
+        table = subjects.loc[subjects["condition"] == condition]
+        block = pd.DataFrame(
+            [{"outcome": o, "condition": condition,
+              **_one_test(table, o, (reference, comparison))} for o in outcomes]
+        )  # fmt: skip
+        block["p_adj"] = _adjust(block.get("p", pd.Series(np.nan, index=block.index)), correction)
+        rows.append(block)
+    result = pd.concat(rows, ignore_index=True)
+    extra = ["t", "df", "p_mannwhitney"]
+    result = result.reindex(columns=[*GROUP_TEST_COLUMNS, *extra])
+    result["test"] = "welch_t"
+    return result.assign(correction=correction, reference=reference, comparison=comparison)
+
+
+def _adjust(p: pd.Series, method: str) -> pd.Series:
+    """Adjust p over the finite p-values of one family (NaN stays NaN)."""
+    adjusted = pd.Series(np.nan, index=p.index)
+    finite = p.notna()
+    if finite.any():
+        adjusted[finite] = multipletests(p[finite].to_numpy(float), method=method)[1]
+    return adjusted
+
+
+# --------------------------------------------------------------------------- mixed models
+
+
+def _clean_term(term: str) -> str:
+    """Shorten patsy names: ``C(group, Treatment('healthy'))[T.lbp]`` → ``group[T.lbp]``."""
+    return re.sub(r"C\((\w+)(?:, Treatment\([^)]*\))?\)", r"\1", term)
+
+
+def _formula(outcome: str, data: pd.DataFrame, covariates: Sequence[str], reference: str):
+    """Right-hand side ``group * condition + covariates`` (condition dropped if constant)."""
+    terms = [f"C(group, Treatment({reference!r}))"]
+    if data["condition"].nunique() > 1:
+        first = conditions_of(data)[0]
+        terms = [f"{terms[0]} * C(condition, Treatment({first!r}))"]
+    for name in covariates:
+        numeric = pd.api.types.is_numeric_dtype(data[name])
+        terms.append(name if numeric else f"C({name})")
+    return f"{outcome} ~ {' + '.join(terms)}"
+
+
+def _fit_mixed(formula: str, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Fit a random-intercept MixedLM by REML; warnings are returned, never raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = smf.mixedlm(formula, data, groups=data["subject"])
+        fit = model.fit(reml=True)
+        ci = fit.conf_int()
+        table = pd.DataFrame(
+            {"term": fit.params.index, "estimate": fit.params.to_numpy(),
+             "se": fit.bse.to_numpy(), "ci_low": ci[0].to_numpy(), "ci_high": ci[1].to_numpy(),
+             "p": fit.pvalues.to_numpy()}
+        )  # fmt: skip
+    notes = sorted({str(w.message).split("\n")[0] for w in caught
+                    if issubclass(w.category, ConvergenceWarning | RuntimeWarning)})  # fmt: skip
+    return table, notes
+
+
+def mixed_models(
+    subjects: pd.DataFrame,
+    /,
+    *,
+    outcomes: Sequence[str],
+    covariates: Sequence[str] = (),
+    reference: str = "healthy",
+) -> pd.DataFrame:
+    """Linear mixed model ``outcome ~ group * condition + covariates + (1 | subject)`` per outcome.
+
+    Parameters
+    ----------
+    subjects : DataFrame
+        One row per subject × condition (``subject``, ``group``, ``condition``, outcomes,
+        covariates).
+    outcomes : sequence of str
+        One model per outcome.
+    covariates : sequence of str
+        Extra fixed effects (numeric columns enter as numbers, others as categories).
+    reference : str
+        Reference group of the treatment coding; the first condition is the reference
+        condition.
+
+    Returns
+    -------
+    DataFrame
+        ``outcome``, ``term``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p``, ``note``.
+        Terms are patsy names shortened to ``group[T.lbp]``, ``condition[T.run]``,
+        ``group[T.lbp]:condition[T.run]``; ``Group Var`` is the subject variance. ``note``
+        carries convergence warnings (e.g. a singular fit) or the reason a model could not be
+        fitted; the function never raises for a fit that fails.
+    """
+    frames = []
+    for outcome in outcomes:
+        columns = ["subject", "group", "condition", outcome, *covariates]
+        data = subjects.reindex(columns=columns).dropna().reset_index(drop=True)
+        try:
+            if data["group"].nunique() < 2 or data["subject"].nunique() < 3:
+                raise ValueError("fewer than two groups or three subjects with this outcome")
+            table, notes = _fit_mixed(_formula(outcome, data, covariates, reference), data)
+        except (ValueError, np.linalg.LinAlgError, KeyError) as exc:
+            table, notes = pd.DataFrame({"term": [None]}), [f"not fitted: {exc}"]
+        table["term"] = [_clean_term(t) if isinstance(t, str) else t for t in table["term"]]
+        frames.append(table.assign(outcome=outcome, note="; ".join(notes)))
+    return pd.concat(frames, ignore_index=True).reindex(columns=list(MIXED_COLUMNS))
+
+
+# --------------------------------------------------------------------------- SPM
+
+
+def _spm_clusters(y_comparison, y_reference, *, alpha, method, iterations):
+    """Run one spm1d two-sample test; return its inference object."""
+    import spm1d  # slow import: only when SPM is asked for
+
+    if method == "parametric":
+        spm = spm1d.stats.ttest2(y_comparison, y_reference, equal_var=False)
+        return spm.inference(alpha, two_tailed=True)
+    if method == "nonparametric":
+        spm = spm1d.stats.nonparam.ttest2(y_comparison, y_reference)
+        total = spm.permuter.nPermTotal
+        n_iter = -1 if total <= iterations else iterations  # -1: every permutation
+        return spm.inference(alpha, two_tailed=True, iterations=n_iter)
+    raise ValueError(f"unknown SPM method {method!r} (parametric or nonparametric).")
+
+
+def spm_waveforms(
+    waves: pd.DataFrame,
+    /,
+    *,
+    reference: str = "healthy",
+    comparison: str = "lbp",
+    alpha: float = 0.05,
+    method: str = "parametric",
+    **permutation: int,
+) -> pd.DataFrame:
+    """SPM{t} two-sample test of comparison vs reference per waveform and condition (spm1d).
+
+    Parameters
+    ----------
+    waves : DataFrame
+        Subject × condition mean waveforms (``cohort/waveforms.parquet``): ``group``,
+        ``condition``, ``waveform`` and ``pct_000`` … ``pct_100``.
+    reference, comparison : str
+        Group labels; the SPM{t} is positive where the comparison group is higher.
+    alpha : float
+        Family-wise error rate over the continuum (two-tailed).
+    method : {"parametric", "nonparametric"}
+        Random field theory inference with unequal variances (``spm1d.stats.ttest2``,
+        ``equal_var=False``, like the Welch tests of the discrete outcomes) or permutation
+        inference (``spm1d.stats.nonparam.ttest2``).
+    **permutation
+        ``iterations`` (default 1000; every permutation when fewer exist) and ``seed``
+        (default 0) for the non-parametric test, which draws from numpy's global generator:
+        its state is set and then restored, so results are reproducible.
+
+    Returns
+    -------
+    DataFrame
+        One row per supra-threshold cluster: ``waveform``, ``condition``, ``start_pct``,
+        ``end_pct``, ``p``, ``method``, then ``sign`` (+1 comparison higher), ``t_max``
+        (largest |t| in the cluster), ``threshold``, ``n_reference``, ``n_comparison``. Empty
+        (with these columns) when no cluster exceeds the threshold.
+    """
+    options = {"iterations": 1000, "seed": 0}
+    unknown = sorted(set(permutation) - set(options))
+    if unknown:
+        raise TypeError(f"unknown SPM option(s): {', '.join(unknown)}.")
+    options.update(permutation)
+    rows = []
+    # spm1d's permutation test draws from numpy's legacy global generator, so that generator
+    # (and only it) is seeded here and restored afterwards.
+    state = np.random.get_state()  # noqa: NPY002
+    try:
+        np.random.seed(options["seed"])  # noqa: NPY002
+        for (waveform, condition), block in _waveform_blocks(waves):
+            test = {"alpha": alpha, "method": method, "iterations": options["iterations"]}
+            ids = {"waveform": waveform, "condition": condition}
+            rows += _spm_rows(block, (reference, comparison), test, ids)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    extra = ["sign", "t_max", "threshold", "n_reference", "n_comparison"]
+    return pd.DataFrame(rows, columns=[*SPM_COLUMNS, *extra])
+
+
+def _waveform_blocks(waves: pd.DataFrame):
+    """(waveform, condition) pairs in order, each with its rows."""
+    for waveform in pd.unique(waves["waveform"]):
+        one = waves.loc[waves["waveform"] == waveform]
+        for condition in conditions_of(one):
+            yield (waveform, condition), one.loc[one["condition"] == condition]
+
+
+def _spm_rows(block: pd.DataFrame, groups: tuple, test: dict, ids: dict) -> list[dict]:
+    """Clusters of one waveform × condition as rows (none if a group has < 2 curves)."""
+    y = [waveform_matrix(block.loc[block["group"] == g]) for g in groups]
+    y = [m[np.isfinite(m).all(axis=1)] for m in y]
+    if min(len(m) for m in y) < 2:
+        return []
+    inference = _spm_clusters(y[1], y[0], **test)
+    scale = 100.0 / (y[0].shape[1] - 1)  # node index -> % of cycle
+    rows = []
+    for cluster in inference.clusters:
+        start, end = cluster.endpoints
+        inside = inference.z[int(np.floor(start)) : int(np.ceil(end)) + 1]
+        rows.append({**ids, "start_pct": start * scale, "end_pct": end * scale,
+                     "p": cluster.P, "method": test["method"], "sign": cluster.csign,
+                     "t_max": float(np.max(np.abs(inside))), "threshold": inference.zstar,
+                     "n_reference": len(y[0]), "n_comparison": len(y[1])})  # fmt: skip
+    return rows
+
+
+# --------------------------------------------------------------------------- discriminant
+
+
+def _lda(x: np.ndarray, is_comparison: np.ndarray, shrinkage: float):
+    """Two-class Fisher LDA on standardised predictors: (weights, intercept, mean, sd).
+
+    Plain numpy on purpose: for one or a few predictors LDA is the pooled within-group
+    covariance solved against the difference of group means (Fisher 1936). The covariance is
+    shrunk toward its diagonal (Friedman 1989) so that many correlated outcomes measured on few
+    subjects still give a solvable system. Equal priors: the boundary sits midway between the
+    projected group means.
+    """
+    mean, sd = x.mean(axis=0), x.std(axis=0, ddof=1)
+    sd = np.where(sd > 0, sd, 1.0)
+    z = (x - mean) / sd
+    mu0, mu1 = z[~is_comparison].mean(axis=0), z[is_comparison].mean(axis=0)
+    resid = np.vstack([z[~is_comparison] - mu0, z[is_comparison] - mu1])
+    cov = resid.T @ resid / max(len(z) - 2, 1)
+    cov = (1.0 - shrinkage) * cov + shrinkage * np.diag(np.diag(cov))
+    weights = np.linalg.lstsq(cov, mu1 - mu0, rcond=None)[0]
+    return weights, -weights @ (mu0 + mu1) / 2.0, mean, sd
+
+
+def _loso_scores(x, is_comparison, subjects, shrinkage) -> np.ndarray:
+    """Discriminant score of each row from a model fitted without that row's subject."""
+    scores = np.empty(len(x))
+    for subject in np.unique(subjects):
+        out = subjects == subject
+        weights, intercept, mean, sd = _lda(x[~out], is_comparison[~out], shrinkage)
+        scores[out] = ((x[out] - mean) / sd) @ weights + intercept
+    return scores
+
+
+def _auc(scores: np.ndarray, is_comparison: np.ndarray) -> float:
+    """Area under the ROC curve as U / (n1 n2) of the Mann–Whitney test (ties count half)."""
+    u = scipy.stats.mannwhitneyu(scores[is_comparison], scores[~is_comparison]).statistic
+    return float(u / (is_comparison.sum() * (~is_comparison).sum()))
+
+
+def _cross_validate(data, outcomes, is_comparison, shrinkage) -> dict:
+    """LOSO accuracy and AUC of an LDA on the given outcome columns."""
+    x = data[list(outcomes)].to_numpy(float)
+    scores = _loso_scores(x, is_comparison, data["subject"].to_numpy(), shrinkage)
+    accuracy = float(np.mean((scores > 0) == is_comparison))
+    return {"accuracy": accuracy, "auc": _auc(scores, is_comparison)}
+
+
+def _structure(data, outcomes, is_comparison, shrinkage) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised coefficients and structure coefficients of the all-outcome LDA.
+
+    Structure coefficients are the pooled within-group correlations of each outcome with the
+    discriminant score (Klecka 1980); unlike the coefficients they are not split between
+    correlated outcomes, so their magnitude is reported as ``importance``.
+    """
+    x = data[list(outcomes)].to_numpy(float)
+    weights, _, _, sd = _lda(x, is_comparison, shrinkage)
+    z = x / sd
+    for group in (True, False):
+        z[is_comparison == group] -= z[is_comparison == group].mean(axis=0)
+    within = np.atleast_2d(np.corrcoef(z, rowvar=False)) if len(outcomes) > 1 else np.ones((1, 1))
+    structure = within @ weights / np.sqrt(weights @ within @ weights)
+    return weights, np.abs(structure)
+
+
+def discriminant(
+    subjects: pd.DataFrame,
+    /,
+    *,
+    outcomes: Sequence[str],
+    reference: str = "healthy",
+    comparison: str = "lbp",
+    shrinkage: float = 0.1,
+) -> pd.DataFrame:
+    """Which outcome separates the groups: LDA with leave-one-subject-out cross-validation.
+
+    Parameters
+    ----------
+    subjects : DataFrame
+        One row per subject × condition; each condition is analysed on its own.
+    outcomes : sequence of str
+        Candidate discriminating outcomes.
+    reference, comparison : str
+        Group labels.
+    shrinkage : float
+        Weight of the diagonal in the shrunk covariance of the all-outcome model (0: plain LDA).
+
+    Returns
+    -------
+    DataFrame
+        Per condition, one row per outcome and a row ``outcome="all"``: ``outcome``,
+        ``coefficient`` (standardised LDA coefficient in the all-outcome model, positive: higher
+        in the comparison group), ``importance`` (|structure coefficient| in that model),
+        ``accuracy`` and ``auc`` (leave-one-subject-out, of the single-outcome model on outcome
+        rows and of the all-outcome model on the "all" row), then ``condition``,
+        ``n_reference``, ``n_comparison``, ``method``. Subjects missing an outcome are left out
+        of the models that use it.
+    """
+    frames = []
+    for condition in conditions_of(subjects):
+        table = subjects.loc[(subjects["condition"] == condition)
+                             & subjects["group"].isin([reference, comparison])]  # fmt: skip
+        frame = _discriminant_condition(table, list(outcomes), comparison, shrinkage)
+        frames.append(frame.assign(condition=condition, method="lda_loso"))
+    columns = [*DISCRIMINANT_COLUMNS, "condition", "n_reference", "n_comparison", "method"]
+    return pd.concat(frames, ignore_index=True).reindex(columns=columns)
+
+
+def _discriminant_condition(table, outcomes, comparison, shrinkage) -> pd.DataFrame:
+    """Single-outcome rows and the "all" row for one condition."""
+    rows = []
+    for outcome in [*outcomes, "all"]:
+        used = outcomes if outcome == "all" else [outcome]
+        data = table.dropna(subset=used)
+        is_comparison = (data["group"] == comparison).to_numpy()
+        row = {"outcome": outcome, "n_reference": int((~is_comparison).sum()),
+               "n_comparison": int(is_comparison.sum())}  # fmt: skip
+        if min(row["n_reference"], row["n_comparison"]) >= 2:
+            row.update(_cross_validate(data, used, is_comparison, shrinkage))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    data = table.dropna(subset=outcomes)
+    is_comparison = (data["group"] == comparison).to_numpy()
+    if min(is_comparison.sum(), (~is_comparison).sum()) >= 2:
+        weights, importance = _structure(data, outcomes, is_comparison, shrinkage)
+        frame.loc[: len(outcomes) - 1, "coefficient"] = weights
+        frame.loc[: len(outcomes) - 1, "importance"] = importance
+    return frame
+
+
+# --------------------------------------------------------------------------- associations
+
+
+def _association(data: pd.DataFrame, response: str, predictor: str, formula: str) -> dict:
+    """Fit one stance-level mixed model and keep the predictor's row."""
+    row = {"response": response, "predictor": predictor, "n_stances": len(data),
+           "n_subjects": data["subject"].nunique()}  # fmt: skip
+    if row["n_subjects"] < 3 or data[predictor].nunique() < 2:
+        return {**row, "note": "not fitted: fewer than three subjects or a constant predictor"}
+    try:
+        table, notes = _fit_mixed(formula, data)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return {**row, "note": f"not fitted: {exc}"}
+    fixed = table.set_index("term").loc[predictor]
+    return {**row, **fixed[["estimate", "ci_low", "ci_high", "p"]].to_dict(),
+            "note": "; ".join(notes)}  # fmt: skip
+
+
+def associations(
+    stances: pd.DataFrame, subjects: pd.DataFrame, /, *, reference: str = "healthy"
+) -> pd.DataFrame:
+    """Knee flexion at touchdown against impact peak and loading rates; speed against knee.
+
+    Parameters
+    ----------
+    stances : DataFrame
+        ``cohort/stances.csv``: one row per foot contact with ``subject``, ``knee_flex_td_deg``,
+        the vGRF measures and (optionally) ``group`` and ``speed_mps``.
+    subjects : DataFrame
+        ``cohort/subjects.csv``; gives each subject's group when the stances lack it.
+    reference : str
+        Reference group for the group covariate.
+
+    Returns
+    -------
+    DataFrame
+        ``response``, ``predictor``, ``estimate``, ``ci_low``, ``ci_high``, ``p``,
+        ``n_stances``, ``n_subjects``, ``note``. Rows: each of impact_peak_bw, valr_bw_s,
+        vilr_bw_s, lr_3_12_bw_s, active_peak_bw ~ knee_flex_td_deg + group + (1 | subject)
+        (Podraza & White 2010), then knee_flex_td_deg ~ speed_within_mps + (1 | subject),
+        where speed is centred on each subject's mean so that the slope is the within-subject
+        effect only (van de Pol & Wright 2009, Anim Behav 77:753).
+    """
+    data = stances.copy()
+    if "group" not in data:
+        data["group"] = data["subject"].map(subjects.groupby("subject")["group"].first())
+    group = f" + C(group, Treatment({reference!r}))" if data["group"].nunique() > 1 else ""
+    rows = []
+    for response in LOADING_RESPONSES:
+        used = data.reindex(columns=["subject", "group", "knee_flex_td_deg", response]).dropna()
+        formula = f"{response} ~ knee_flex_td_deg{group}"
+        rows.append(_association(used.reset_index(drop=True), response, "knee_flex_td_deg",
+                                 formula))  # fmt: skip
+    speed = data.reindex(columns=["subject", "speed_mps", "knee_flex_td_deg"]).dropna()
+    speed["speed_within_mps"] = speed["speed_mps"] - speed.groupby("subject")[
+        "speed_mps"
+    ].transform("mean")
+    formula = "knee_flex_td_deg ~ speed_within_mps"
+    rows.append(
+        _association(speed.reset_index(drop=True), "knee_flex_td_deg", "speed_within_mps", formula)
+    )
+    return pd.DataFrame(rows).reindex(columns=[*ASSOCIATION_COLUMNS, "note"])

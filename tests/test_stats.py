@@ -1,0 +1,209 @@
+"""Group statistics against planted effects, hand-computed values, scipy and statsmodels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+from scipy.ndimage import gaussian_filter1d
+from statsmodels.stats.multitest import multipletests
+
+from lbprun import stats
+from lbprun.cohort import WAVE_COLUMNS
+
+PLANTED_DIFF = 5.0  # lbp − healthy on "planted", SD 2 -> true d = 2.5
+
+
+def _subjects(seed=1, n=20, interaction=0.0):
+    """Subject × condition table: "planted" differs by group, "null_a"/"null_b" do not."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(2 * n):
+        group = "healthy" if i < n else "lbp"
+        subject_offset = rng.normal(0, 1.5)
+        for condition in ("walk", "run"):
+            lbp = group == "lbp"
+            rows.append({
+                "subject": f"s{i:02d}", "group": group, "condition": condition,
+                "planted": 20 + PLANTED_DIFF * lbp + rng.normal(0, 2),
+                "null_a": 10 + rng.normal(0, 2), "null_b": 3 + rng.normal(0, 1),
+                "mixed": 10 + subject_offset + 2 * (condition == "run") + 1 * lbp
+                + interaction * (lbp and condition == "run") + rng.normal(0, 1),
+                "age": rng.integers(20, 60),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_group_tests_find_planted_difference_and_not_the_nulls():
+    result = stats.group_tests(_subjects(), outcomes=["planted", "null_a", "null_b"])
+    assert list(result.columns[:17]) == list(stats.GROUP_TEST_COLUMNS)
+    assert list(result["condition"].unique()) == ["walk", "run"]
+    planted = result[result["outcome"] == "planted"]
+    assert (planted["diff"] > 0).all() and (planted["hedges_g"] > 0).all()
+    assert (
+        (planted["diff_ci_low"] < PLANTED_DIFF) & (planted["diff_ci_high"] > PLANTED_DIFF)
+    ).all()
+    assert ((planted["g_ci_low"] < 2.5) & (planted["g_ci_high"] > 2.5)).all()
+    assert (planted["p_adj"] < 0.001).all()
+    nulls = result[result["outcome"] != "planted"]
+    assert (nulls["p_adj"] > 0.05).all()
+    assert (planted["n_reference"] == 20).all() and (planted["test"] == "welch_t").all()
+
+
+def test_hedges_g_matches_hand_computation():
+    # pooled SD 1, d = 2, J = 1 − 3/(4·6 − 9) = 0.8 -> g = 1.6;
+    # var(d) = 6/9 + 4/12 = 1 -> SE(g) = 0.8
+    out = stats.welch(np.array([1.0, 2.0, 3.0]), np.array([3.0, 4.0, 5.0]))
+    assert out["hedges_g"] == pytest.approx(1.6)
+    assert out["g_ci_low"] == pytest.approx(1.6 - 1.959964 * 0.8, abs=1e-6)
+    assert out["g_ci_high"] == pytest.approx(1.6 + 1.959964 * 0.8, abs=1e-6)
+
+
+def test_welch_p_and_ci_match_scipy():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(0, 1, 12), rng.normal(1, 3, 7)
+    out = stats.welch(x, y)
+    ref = scipy.stats.ttest_ind(y, x, equal_var=False)
+    ci = ref.confidence_interval(0.95)
+    assert out["p"] == pytest.approx(ref.pvalue, rel=1e-12)
+    assert (out["diff_ci_low"], out["diff_ci_high"]) == pytest.approx((ci.low, ci.high))
+    mw = scipy.stats.mannwhitneyu(y, x, alternative="two-sided").pvalue
+    assert out["p_mannwhitney"] == pytest.approx(mw)
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh"])
+def test_correction_matches_statsmodels_within_each_condition(method):
+    result = stats.group_tests(_subjects(), outcomes=["planted", "null_a", "null_b"],
+                               correction=method)  # fmt: skip
+    for _, block in result.groupby("condition"):
+        expected = multipletests(block["p"].to_numpy(), method=method)[1]
+        np.testing.assert_allclose(block["p_adj"].to_numpy(), expected)
+
+
+def test_group_with_one_subject_gives_nan_not_an_error():
+    subjects = _subjects(n=3).query("group == 'healthy' or subject == 's03'")
+    result = stats.group_tests(subjects, outcomes=["planted"])
+    assert result["p"].isna().all() and (result["n_comparison"] == 1).all()
+
+
+def test_mixed_model_recovers_planted_interaction():
+    result = stats.mixed_models(_subjects(interaction=4.0), outcomes=["mixed"], covariates=["age"])
+    assert list(result.columns) == list(stats.MIXED_COLUMNS)
+    terms = result.set_index("term")
+    inter = terms.loc["group[T.lbp]:condition[T.run]"]
+    assert inter["ci_low"] < 4.0 < inter["ci_high"] and inter["p"] < 0.001
+    assert terms.loc["condition[T.run]", "ci_low"] < 2.0 < terms.loc["condition[T.run]", "ci_high"]
+    assert "age" in terms.index
+    null = stats.mixed_models(_subjects(interaction=0.0), outcomes=["mixed"]).set_index("term")
+    assert null.loc["group[T.lbp]:condition[T.run]", "p"] > 0.05
+
+
+def test_mixed_model_singular_fit_is_noted_not_raised():
+    # no between-subject variance at all: the random-intercept variance sits on its boundary
+    subjects = _subjects()
+    subjects["flat"] = np.where(subjects["group"] == "lbp", 1.0, 0.0) + np.tile([0.0, 0.5], 40)
+    result = stats.mixed_models(subjects, outcomes=["flat", "missing_outcome"])
+    assert result.loc[result["outcome"] == "flat", "note"].str.len().gt(0).all()
+    assert (
+        result.loc[result["outcome"] == "missing_outcome", "note"]
+        .str.startswith("not fitted")
+        .all()
+    )
+
+
+def _waves(seed=0, n=10, bump=3.0):
+    """Smooth random curves; lbp pelvis curves carry a bump centred at 50 % (40–60 %)."""
+    rng = np.random.default_rng(seed)
+    pct = np.arange(101)
+    bump_curve = bump * np.exp(-0.5 * ((pct - 50) / 5.0) ** 2)
+    rows = []
+    for waveform in ("pelvis_rot_deg", "thorax_rot_deg"):
+        for i in range(2 * n):
+            group = "healthy" if i < n else "lbp"
+            noise = gaussian_filter1d(rng.normal(0, 1, 101), 5) * 4
+            curve = 10 * np.sin(2 * np.pi * pct / 100) + noise
+            if waveform == "pelvis_rot_deg" and group == "lbp":
+                curve = curve + bump_curve
+            rows.append([f"s{i:02d}", group, "run", waveform, *curve])
+    columns = ["subject", "group", "condition", "waveform", *WAVE_COLUMNS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@pytest.mark.parametrize("method", ["parametric", "nonparametric"])
+def test_spm_finds_planted_cluster_and_nothing_elsewhere(method):
+    clusters = stats.spm_waveforms(_waves(), method=method, iterations=200)
+    assert list(clusters.columns[:6]) == list(stats.SPM_COLUMNS)
+    pelvis = clusters[clusters["waveform"] == "pelvis_rot_deg"]
+    assert len(pelvis) == 1
+    cluster = pelvis.iloc[0]
+    assert cluster["start_pct"] < 50 < cluster["end_pct"]
+    assert cluster["start_pct"] > 30 and cluster["end_pct"] < 70
+    assert cluster["sign"] == 1 and cluster["p"] < 0.05 and cluster["method"] == method
+    assert (clusters["waveform"] == "thorax_rot_deg").sum() == 0
+
+
+def test_spm_without_any_difference_returns_empty_frame_with_columns():
+    clusters = stats.spm_waveforms(_waves(bump=0.0, seed=4))
+    assert clusters.empty and list(clusters.columns[:6]) == list(stats.SPM_COLUMNS)
+
+
+def test_spm_nonparametric_is_reproducible_and_leaves_global_rng_alone():
+    # spm1d permutes with numpy's legacy global generator: that is what is checked here
+    np.random.seed(123)  # noqa: NPY002
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    first = stats.spm_waveforms(_waves(), method="nonparametric", iterations=100)
+    assert np.array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+    np.random.seed(999)  # noqa: NPY002
+    second = stats.spm_waveforms(_waves(), method="nonparametric", iterations=100)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_discriminant_picks_planted_outcome():
+    result = stats.discriminant(_subjects(), outcomes=["null_a", "planted", "null_b"])
+    assert list(result.columns[:5]) == list(stats.DISCRIMINANT_COLUMNS)
+    for _, block in result.groupby("condition"):
+        singles = block[block["outcome"] != "all"].set_index("outcome")
+        assert singles["auc"].idxmax() == "planted"
+        assert singles["importance"].idxmax() == "planted"
+        assert singles.loc["planted", "accuracy"] > 0.8
+        assert singles.loc["planted", "coefficient"] > 0  # higher in lbp
+        assert singles.loc["null_a", "accuracy"] < 0.8
+        assert block.set_index("outcome").loc["all", "accuracy"] > 0.8
+
+
+def test_discriminant_auc_is_mann_whitney_u_of_scores():
+    scores = np.array([0.1, 0.4, 0.35, 0.8])
+    labels = np.array([False, False, True, True])
+    assert stats._auc(scores, labels) == pytest.approx(0.75)  # 3 of 4 pairs ordered
+
+
+def _stances(seed=2, slope=-0.03):
+    """Stances whose impact peak falls by ``slope`` BW per degree of knee flexion."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(16):
+        group = "healthy" if i < 8 else "lbp"
+        offset = rng.normal(0, 0.1)
+        for speed in (2.5, 3.0, 3.5):
+            for _ in range(6):
+                knee = 8 + 2 * speed + rng.normal(0, 3) + offset * 10
+                impact = 2.0 + slope * knee + offset + rng.normal(0, 0.05)
+                rows.append({"subject": f"s{i:02d}", "group": group, "speed_mps": speed,
+                             "knee_flex_td_deg": knee, "impact_peak_bw": impact,
+                             "valr_bw_s": 60 + rng.normal(0, 5)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_associations_recover_planted_slopes():
+    stances = _stances()
+    result = stats.associations(stances, stances[["subject", "group"]].drop_duplicates())
+    assert list(result.columns[:8]) == list(stats.ASSOCIATION_COLUMNS)
+    rows = result.set_index(["response", "predictor"])
+    impact = rows.loc[("impact_peak_bw", "knee_flex_td_deg")]
+    assert impact["ci_low"] < -0.03 < impact["ci_high"] and impact["p"] < 0.001
+    assert impact["n_stances"] == 16 * 18 and impact["n_subjects"] == 16
+    assert rows.loc[("valr_bw_s", "knee_flex_td_deg"), "p"] > 0.01
+    speed = rows.loc[("knee_flex_td_deg", "speed_within_mps")]
+    assert speed["ci_low"] < 2.0 < speed["ci_high"]  # planted 2 deg per m/s
+    assert rows.loc[("lr_3_12_bw_s", "knee_flex_td_deg"), "note"].startswith("not fitted")
