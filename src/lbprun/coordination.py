@@ -1,0 +1,405 @@
+"""Pelvis–thorax coordination in the transverse plane: three families of measures.
+
+SCIENCE.md, "Pelvis–thorax coordination", asks for all three, each compared with its own papers:
+
+1. Continuous relative phase (CRP) from the Hilbert transform (Lamb & Stöckl 2014, Clin Biomech
+   29:484), summarised per trial as MARP (mean absolute relative phase) and DP (deviation phase).
+2. Fourier relative phase at the main (stride) frequency of the thorax rotation, with
+   magnitude-squared coherence and gain (Lamoth et al. 2002, Gait Posture 16:101;
+   van den Hoorn et al. 2012, J Biomech 45:342).
+3. Vector coding: coupling angles between consecutive time-normalised points, their circular
+   mean and variability, and the time spent in four coordination bins (Chang, Van Emmerik &
+   Hamill 2008, J Biomech 41:3101; Needham, Naemi & Chockalingam 2014, J Biomech 47:1020).
+
+All angles are in degrees. Inputs are rotation angles (pelvis, thorax) as plain arrays; the
+functions know nothing about trials or files.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import coherence, csd, hilbert, welch
+
+from lbprun.signals import cut_cycles, nan_runs
+
+__all__ = [
+    "centre",
+    "continuous_relative_phase",
+    "coupling_angles",
+    "crp_cycles",
+    "crp_summary",
+    "fourier_relative_phase",
+    "hilbert_phase",
+    "vector_coding_summary",
+]
+
+_CENTRING = ("midrange", "mean")
+_VC_BINS = ("vc_pelvis_phase_pct", "vc_inphase_pct", "vc_thorax_phase_pct", "vc_antiphase_pct")
+
+
+def _wrap180(angle_deg: np.ndarray) -> np.ndarray:
+    """Wrap angles to (-180, 180]."""
+    return 180.0 - np.mod(180.0 - angle_deg, 360.0)
+
+
+def _wrap360(angle_deg: np.ndarray) -> np.ndarray:
+    """Wrap angles to [0, 360) (``np.mod`` can round a tiny negative angle up to 360)."""
+    wrapped = np.mod(angle_deg, 360.0)
+    return np.where(wrapped >= 360.0, 0.0, wrapped)
+
+
+def _circular_mean(angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Circular mean (degrees, (-180, 180]) and mean resultant length R along axis 0."""
+    vector = np.mean(np.exp(1j * np.deg2rad(angles_deg)), axis=0)
+    return _wrap180(np.rad2deg(np.angle(vector))), np.minimum(np.abs(vector), 1.0)
+
+
+def _complete_rows(cycles: np.ndarray) -> np.ndarray:
+    """Rows (strides) of a (n_strides, n_points) array without any NaN."""
+    cycles = np.atleast_2d(np.asarray(cycles, dtype=float))
+    return cycles[~np.isnan(cycles).any(axis=1)]
+
+
+def centre(x: np.ndarray, /, *, method: str = "midrange") -> np.ndarray:
+    """Centre an angle series around zero before the Hilbert transform.
+
+    Lamb & Stöckl (2014) show that the Hilbert phase is only meaningful for a signal
+    oscillating around zero; they recommend the mid-range ``(x - min) - (max - min) / 2``.
+    The centre is taken over the whole multi-stride series (the same series that is
+    transformed, SCIENCE.md), not per stride, so no step is introduced at stride boundaries.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, ...)
+        Angle series along axis 0; NaN samples are ignored.
+    method : {"midrange", "mean"}, optional
+        Mid-range (default) or the mean.
+
+    Returns
+    -------
+    ndarray, same shape as ``x``
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown.
+
+    Examples
+    --------
+    >>> centre(np.array([10.0, 14.0, 12.0, 20.0]))
+    array([-5., -1., -3.,  5.])
+    >>> centre(np.array([10.0, 14.0, 12.0, 20.0]), method="mean")
+    array([-4.,  0., -2.,  6.])
+    """
+    data = np.asarray(x, dtype=float)
+    if method == "midrange":
+        lo, hi = np.nanmin(data, axis=0), np.nanmax(data, axis=0)
+        return (data - lo) - (hi - lo) / 2.0
+    if method == "mean":
+        return data - np.nanmean(data, axis=0)
+    raise ValueError(f"unknown CRP centring {method!r}; use one of {', '.join(_CENTRING)}")
+
+
+def hilbert_phase(x: np.ndarray, /) -> np.ndarray:
+    """Phase angle of the analytic signal, ``atan2(imag, real)``, in degrees (-180, 180].
+
+    The transform runs over each contiguous finite stretch of ``x`` separately (NaN stays
+    NaN), so a long gap cannot smear into the rest of the series. Centre the signal first
+    (:func:`centre`).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        A centred angle series.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> t = np.arange(8) / 8
+    >>> np.round(hilbert_phase(np.cos(2 * np.pi * t)), 6)
+    array([   0.,   45.,   90.,  135.,  180., -135.,  -90.,  -45.])
+    """
+    data = np.asarray(x, dtype=float)
+    phase = np.full(data.shape, np.nan)
+    starts, stops, _ = nan_runs(np.isfinite(data))
+    for start, stop in zip(starts, stops, strict=True):
+        phase[start:stop] = np.rad2deg(np.angle(hilbert(data[start:stop])))
+    return _wrap180(phase)
+
+
+def continuous_relative_phase(
+    pelvis: np.ndarray, thorax: np.ndarray, /, *, centering: str = "midrange"
+) -> np.ndarray:
+    """Continuous relative phase thorax − pelvis over a whole multi-stride series.
+
+    Following Lamb & Stöckl (2014): centre each angle series, take the Hilbert phase of the
+    whole series (cut into strides afterwards with :func:`lbprun.signals.cut_cycles`, which
+    keeps the transform's edge effects out of the inner strides) and subtract.
+
+    Parameters
+    ----------
+    pelvis, thorax : ndarray, shape (n,)
+        Pelvis and thorax transverse rotation (degrees), same sampling.
+    centering : {"midrange", "mean"}, optional
+        See :func:`centre`.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        CRP in degrees, wrapped to (-180, 180]; 0 is in-phase, ±180 anti-phase.
+
+    Examples
+    --------
+    >>> t = np.arange(400) / 100
+    >>> crp = continuous_relative_phase(np.sin(2 * np.pi * t), np.sin(2 * np.pi * t - 0.5))
+    >>> round(float(np.median(crp)), 2)
+    -28.65
+    """
+    phi_pelvis = hilbert_phase(centre(pelvis, method=centering))
+    phi_thorax = hilbert_phase(centre(thorax, method=centering))
+    return _wrap180(phi_thorax - phi_pelvis)
+
+
+def crp_cycles(
+    crp_deg: np.ndarray, /, *, starts: np.ndarray, stops: np.ndarray, n_points: int = 101
+) -> np.ndarray:
+    """Cut a CRP series into time-normalised strides, interpolating on the circle.
+
+    Linear interpolation of wrapped angles would pass through 0° between +179° and −179°
+    (anti-phase read as in-phase); the unit vector ``(cos, sin)`` is interpolated instead.
+
+    Parameters
+    ----------
+    crp_deg : ndarray, shape (n,)
+        From :func:`continuous_relative_phase`.
+    starts, stops : array_like of float, shape (n_strides,)
+        Stride boundaries as fractional sample positions (see
+        :func:`lbprun.signals.cut_cycles`).
+    n_points : int, optional
+        Points per stride (default 101).
+
+    Returns
+    -------
+    ndarray, shape (n_strides, n_points)
+        CRP in (-180, 180]; NaN rows for strides touching a NaN.
+
+    Examples
+    --------
+    >>> crp_cycles(np.array([170.0, -170.0, -150.0]), starts=[0.0], stops=[2.0], n_points=5)
+    array([[ 170.,  180., -170., -160., -150.]])
+    """
+    rad = np.deg2rad(np.asarray(crp_deg, dtype=float))
+    unit = np.stack([np.cos(rad), np.sin(rad)], axis=-1)
+    cycles = cut_cycles(unit, starts=starts, stops=stops, n_points=n_points)
+    return _wrap180(np.rad2deg(np.arctan2(cycles[..., 1], cycles[..., 0])))
+
+
+def crp_summary(crp_cycles: np.ndarray, /) -> dict:
+    """MARP, DP and mean curve of time-normalised CRP strides.
+
+    Strides containing NaN are left out. Circular statistics across strides at each point:
+    MARP is the mean over points of the absolute circular mean (0° in-phase … 180°
+    anti-phase); DP is the mean over points of the circular standard deviation
+    ``sqrt(-2 ln R)`` (Mardia & Jupp 2000, Directional Statistics, eq. 2.3.11), with R the
+    mean resultant length across strides.
+
+    Parameters
+    ----------
+    crp_cycles : ndarray, shape (n_strides, n_points)
+        CRP per stride (degrees), e.g. 101 points per stride.
+
+    Returns
+    -------
+    dict
+        ``marp_deg``, ``dp_deg`` (float, NaN without a complete stride) and
+        ``mean_curve_deg`` (ndarray, shape (n_points,), circular mean in (-180, 180]).
+
+    Examples
+    --------
+    >>> s = crp_summary(np.array([[10.0, 20.0], [30.0, 20.0]]))
+    >>> round(s["marp_deg"], 6), round(s["dp_deg"], 3)
+    (20.0, 5.013)
+    """
+    strides = _complete_rows(crp_cycles)
+    if len(strides) == 0:
+        n_points = np.atleast_2d(crp_cycles).shape[1]
+        return {"marp_deg": np.nan, "dp_deg": np.nan, "mean_curve_deg": np.full(n_points, np.nan)}
+    mean_curve, r = _circular_mean(strides)
+    circ_sd = np.rad2deg(np.sqrt(-2.0 * np.log(r)))
+    return {
+        "marp_deg": float(np.mean(np.abs(mean_curve))),
+        "dp_deg": float(np.mean(circ_sd)),
+        "mean_curve_deg": mean_curve,
+    }
+
+
+def _spectral_grid(n: int, fs_hz: float, nperseg: int) -> int:
+    """FFT length giving a frequency grid of at most ~0.005 Hz (zero padding)."""
+    return max(nperseg, int(2 ** np.ceil(np.log2(fs_hz / 0.005))))
+
+
+def fourier_relative_phase(
+    pelvis: np.ndarray,
+    thorax: np.ndarray,
+    /,
+    *,
+    fs_hz: float,
+    freq_hz: float | None = None,
+    nperseg: int | None = None,
+) -> dict:
+    """Relative Fourier phase, coherence and gain of thorax vs pelvis rotation.
+
+    Welch estimates (Hann window, 50 % overlap, mean removed per segment) of the auto- and
+    cross-spectra of pelvis and thorax rotation over a steady window; the phase of the
+    cross-spectrum at the main frequency of the thorax oscillation (Lamoth et al. 2002;
+    van den Hoorn et al. 2012) is reported as ``|phase|`` in [0, 180]. Segments are zero
+    padded to a 0.005 Hz grid so that the frequency is hit almost exactly whatever the stride
+    frequency; for two pure sinusoids the cross-spectrum phase is flat around the peak, so
+    the estimate does not depend on where the frequency falls relative to the bins.
+
+    Parameters
+    ----------
+    pelvis, thorax : ndarray, shape (n,)
+        Transverse rotation angles (degrees), same sampling, no NaN.
+    fs_hz : float
+        Sampling rate.
+    freq_hz : float, optional
+        Frequency at which to read the spectra (e.g. the stride frequency from the events).
+        Default: the peak of the thorax power spectrum.
+    nperseg : int, optional
+        Welch segment length; default four periods of the main frequency (so several
+        segments, hence a meaningful coherence, in a 10–30 s trial), at most ``n``.
+
+    Returns
+    -------
+    dict
+        ``relphase_deg`` (0 in-phase … 180 anti-phase), ``coherence`` (magnitude-squared,
+        0–1), ``gain`` (``|P_pt| / P_pp``: thorax amplitude per unit pelvis amplitude) and
+        ``freq_hz`` (the frequency used).
+
+    Raises
+    ------
+    ValueError
+        If the series differ in length, contain NaN, or are shorter than one period.
+
+    Examples
+    --------
+    >>> t = np.arange(3000) / 150
+    >>> out = fourier_relative_phase(
+    ...     np.sin(2 * np.pi * 1.4 * t), 0.5 * np.sin(2 * np.pi * 1.4 * t - 1.0), fs_hz=150.0
+    ... )
+    >>> round(out["relphase_deg"], 1), round(out["gain"], 3), round(out["freq_hz"], 2)
+    (57.3, 0.5, 1.4)
+    """
+    x, y = np.asarray(pelvis, dtype=float), np.asarray(thorax, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError(
+            "pelvis and thorax rotation must be 1-D series of equal length without NaN"
+        )
+    n = len(x)
+    if freq_hz is None:
+        nfft = _spectral_grid(n, fs_hz, n)
+        f, pyy = welch(y, fs=fs_hz, window="hann", nperseg=n, nfft=nfft)
+        freq_hz = float(f[1:][np.argmax(pyy[1:])])
+    if nperseg is None:
+        nperseg = round(4 * fs_hz / freq_hz)
+    nperseg = min(nperseg, n)
+    if nperseg * freq_hz < fs_hz:
+        raise ValueError(f"the series ({n} samples) is shorter than one period at {freq_hz} Hz")
+    opts = {
+        "fs": fs_hz,
+        "window": "hann",
+        "nperseg": nperseg,
+        "nfft": _spectral_grid(n, fs_hz, nperseg),
+    }
+    f, pxy = csd(x, y, **opts)
+    _, pxx = welch(x, **opts)
+    _, cxy = coherence(x, y, **opts)
+    k = int(np.argmin(np.abs(f - freq_hz)))
+    return {
+        "relphase_deg": float(abs(np.rad2deg(np.angle(pxy[k])))),
+        "coherence": float(cxy[k]),
+        "gain": float(np.abs(pxy[k]) / pxx[k]),
+        "freq_hz": float(freq_hz),
+    }
+
+
+def coupling_angles(pelvis_cycles: np.ndarray, thorax_cycles: np.ndarray, /) -> np.ndarray:
+    """Vector-coding coupling angles between consecutive time-normalised points.
+
+    γ = atan2(Δθ_thorax, Δθ_pelvis) in [0, 360) (Chang et al. 2008; Needham et al. 2014):
+    0°/180° pelvis-only motion, 90°/270° thorax-only, 45°/225° in-phase, 135°/315° anti-phase.
+    Where neither segment moves (Δ = 0 for both) γ is 0 by the convention of ``arctan2``.
+
+    Parameters
+    ----------
+    pelvis_cycles, thorax_cycles : ndarray, shape (n_strides, n_points)
+        Time-normalised rotation angles per stride (degrees).
+
+    Returns
+    -------
+    ndarray, shape (n_strides, n_points - 1)
+
+    Examples
+    --------
+    >>> ramp = np.linspace(0.0, 10.0, 5)[None, :]
+    >>> coupling_angles(ramp, ramp)
+    array([[45., 45., 45., 45.]])
+    >>> coupling_angles(ramp, -ramp)
+    array([[315., 315., 315., 315.]])
+    """
+    d_pelvis = np.diff(np.atleast_2d(np.asarray(pelvis_cycles, dtype=float)), axis=1)
+    d_thorax = np.diff(np.atleast_2d(np.asarray(thorax_cycles, dtype=float)), axis=1)
+    return _wrap360(np.rad2deg(np.arctan2(d_thorax, d_pelvis)))
+
+
+def vector_coding_summary(coupling_angles_deg: np.ndarray, /) -> dict:
+    """Mean coupling angle, its variability and the time spent in each coordination bin.
+
+    At each point the coupling angles are averaged across strides with circular statistics
+    (Needham et al. 2014); coupling-angle variability is ``sqrt(2 (1 - r)) · 180/π`` (the
+    angular deviation, Batschelet 1981) with r the mean resultant length, averaged over
+    points. The mean curve is binned (Chang et al. 2008), each bin spanning ±22.5°:
+    pelvis phase around 0°/180°, in-phase 45°/225°, thorax phase 90°/270°, anti-phase
+    135°/315°. A bin includes its lower edge and excludes its upper edge (counter-clockwise),
+    so every angle lands in exactly one bin and the four percentages sum to 100.
+
+    Parameters
+    ----------
+    coupling_angles_deg : ndarray, shape (n_strides, n_intervals)
+        From :func:`coupling_angles`; strides containing NaN are left out.
+
+    Returns
+    -------
+    dict
+        ``vc_inphase_pct``, ``vc_antiphase_pct``, ``vc_pelvis_phase_pct``,
+        ``vc_thorax_phase_pct`` (percent of the stride), ``vc_cav_deg`` (float) and
+        ``mean_curve_deg`` (ndarray, shape (n_intervals,), in [0, 360)). NaN without a
+        complete stride.
+
+    Examples
+    --------
+    >>> s = vector_coding_summary(np.array([[45.0, 45.0, 135.0, 0.0], [45.0, 45.0, 135.0, 0.0]]))
+    >>> s["vc_inphase_pct"], s["vc_antiphase_pct"], s["vc_pelvis_phase_pct"]
+    (50.0, 25.0, 25.0)
+    >>> round(s["vc_cav_deg"], 6)
+    0.0
+    """
+    strides = _complete_rows(coupling_angles_deg)
+    n_points = np.atleast_2d(coupling_angles_deg).shape[1]
+    if len(strides) == 0:
+        empty = dict.fromkeys((*_VC_BINS, "vc_cav_deg"), np.nan)
+        return {**empty, "mean_curve_deg": np.full(n_points, np.nan)}
+    mean_curve, r = _circular_mean(strides)
+    mean_curve = _wrap360(mean_curve)
+    # shift by half a bin and fold the two opposite quadrants together: 0 pelvis, 1 in-phase,
+    # 2 thorax, 3 anti-phase
+    bins = np.floor(np.mod(mean_curve + 22.5, 180.0) / 45.0).astype(int)
+    pct = np.bincount(np.minimum(bins, 3), minlength=4) * 100.0 / n_points
+    out = {name: float(p) for name, p in zip(_VC_BINS, pct, strict=True)}
+    out["vc_cav_deg"] = float(np.mean(np.rad2deg(np.sqrt(2.0 * (1.0 - r)))))
+    out["mean_curve_deg"] = mean_curve
+    return out
