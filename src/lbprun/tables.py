@@ -1,0 +1,288 @@
+"""Publication tables: participant characteristics and outcomes by group (CONTRACT.md, tables/).
+
+Tables are built as DataFrames of formatted strings ("mean ± SD", "diff [95 % CI]") and written
+by :func:`write_table` as CSV, Markdown (pipe table) and LaTeX (booktabs). Markdown and LaTeX are
+written by hand: neither ``tabulate`` nor ``jinja2`` (needed by the pandas writers) is a project
+dependency, and hand-written output is byte-stable across pandas versions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from lbprun.cohort import OUTCOME_LABELS
+
+DASH = "–"
+PARTICIPANT_LABELS = {
+    "age": "Age (years)",
+    "mass_kg": "Body mass (kg)",
+    "height_m": "Height (m)",
+    "leg_length_m": "Leg length (m)",
+    "bmi_kg_m2": "BMI (kg/m²)",
+    "sex": "Sex",
+}
+LATEX_ESCAPES = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "±": r"$\pm$", "−": "$-$", "×": r"$\times$", "°": r"\textdegree{}", "²": r"\textsuperscript{2}",
+    "<": r"\textless{}", ">": r"\textgreater{}",
+}  # fmt: skip
+
+
+def decimals(spread: float, /) -> int:
+    """Decimal places that keep two significant digits of a spread (SD), between 1 and 3.
+
+    Examples
+    --------
+    >>> decimals(22.2), decimals(1.5), decimals(0.25), decimals(0.05)
+    (1, 1, 2, 3)
+    """
+    if not math.isfinite(spread) or spread <= 0:
+        return 2
+    return int(np.clip(1 - math.floor(math.log10(spread)), 1, 3))
+
+
+def mean_sd(mean: float, sd: float, /) -> str:
+    """Format "mean ± SD" with decimals set by the SD.
+
+    Examples
+    --------
+    >>> mean_sd(62.24, 21.53)
+    '62.2 ± 21.5'
+    """
+    if not math.isfinite(mean):
+        return DASH
+    places = decimals(sd)
+    spread = f"{sd:.{places}f}" if math.isfinite(sd) else DASH
+    return f"{mean:.{places}f} ± {spread}"
+
+
+def estimate_ci(estimate: float, low: float, high: float, /, *, places: int = 2) -> str:
+    """Format "estimate [low, high]".
+
+    Examples
+    --------
+    >>> estimate_ci(5.5, 1.234, 9.87, places=1)
+    '5.5 [1.2, 9.9]'
+    """
+    if not math.isfinite(estimate):
+        return DASH
+    return f"{estimate:.{places}f} [{low:.{places}f}, {high:.{places}f}]"
+
+
+def p_value(p: float, /) -> str:
+    """Format a p-value: three decimals, "< 0.001" below that.
+
+    Examples
+    --------
+    >>> p_value(0.04567), p_value(0.00001)
+    ('0.046', '< 0.001')
+    """
+    if not math.isfinite(p):
+        return DASH
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _group_header(label: str, n: int) -> str:
+    return f"{label} (n = {n})"
+
+
+def _spread(*sds: float) -> float:
+    """Largest finite SD (NaN if none): sets the decimals shared by a row."""
+    finite = [sd for sd in sds if math.isfinite(sd)]
+    return max(finite) if finite else math.nan
+
+
+def _mean_and_sd(values: np.ndarray) -> tuple[float, float]:
+    mean = float(values.mean()) if len(values) else math.nan
+    return mean, float(values.std(ddof=1)) if len(values) > 1 else math.nan
+
+
+def _numeric_row(name: str, x: np.ndarray, y: np.ndarray) -> dict:
+    """Mean ± SD per group, Welch difference [95 % CI] and p for one characteristic."""
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    (mx, sx), (my, sy) = _mean_and_sd(x), _mean_and_sd(y)
+    row = {"characteristic": PARTICIPANT_LABELS.get(name, name), "reference": mean_sd(mx, sx),
+           "comparison": mean_sd(my, sy), "difference [95 % CI]": DASH, "p": DASH}  # fmt: skip
+    if min(len(x), len(y)) >= 2:
+        test = scipy.stats.ttest_ind(y, x, equal_var=False)
+        ci = test.confidence_interval(0.95)
+        places = decimals(_spread(sx, sy))
+        row["difference [95 % CI]"] = estimate_ci(my - mx, ci.low, ci.high, places=places)
+        row["p"] = p_value(test.pvalue)
+    return row
+
+
+def _category_row(name: str, x: pd.Series, y: pd.Series) -> dict:
+    """Count each level ("F 5 / M 7"); p from Fisher exact (2×2) or chi-squared."""
+    levels = sorted(set(x.dropna().astype(str)) | set(y.dropna().astype(str)))
+    counts = np.array([[int((s.astype(str) == level).sum()) for level in levels] for s in (x, y)])
+    row = {"characteristic": PARTICIPANT_LABELS.get(name, name),
+           "reference": " / ".join(f"{lv} {c}" for lv, c in zip(levels, counts[0], strict=True)),
+           "comparison": " / ".join(f"{lv} {c}" for lv, c in zip(levels, counts[1], strict=True)),
+           "difference [95 % CI]": DASH, "p": DASH}  # fmt: skip
+    if counts.shape == (2, 2):
+        row["p"] = p_value(scipy.stats.fisher_exact(counts).pvalue)
+    elif counts.shape[1] > 2 and (counts.sum(axis=0) > 0).all():
+        row["p"] = p_value(scipy.stats.chi2_contingency(counts).pvalue)
+    return row
+
+
+def participant_table(
+    participants: pd.DataFrame, /, *, reference: str = "healthy", comparison: str = "lbp"
+) -> pd.DataFrame:
+    """Participant characteristics by group: mean ± SD, Welch difference [95 % CI] and p.
+
+    Parameters
+    ----------
+    participants : DataFrame
+        Participants sheet (``subject``, ``group`` and any characteristics).
+    reference, comparison : str
+        Group labels; the difference is comparison − reference.
+
+    Returns
+    -------
+    DataFrame
+        One row per characteristic (numbers as mean ± SD; text columns such as sex as counts
+        per level with a Fisher exact or chi-squared p), columns ``characteristic``,
+        ``"{reference} (n = …)"``, ``"{comparison} (n = …)"``, ``difference [95 % CI]``, ``p``.
+    """
+    x = participants.loc[participants["group"] == reference]
+    y = participants.loc[participants["group"] == comparison]
+    rows = []
+    for name in participants.columns.drop(["subject", "group"], errors="ignore"):
+        if pd.api.types.is_numeric_dtype(participants[name]):
+            rows.append(_numeric_row(name, x[name].to_numpy(float), y[name].to_numpy(float)))
+        else:
+            rows.append(_category_row(name, x[name], y[name]))
+    table = pd.DataFrame(rows, columns=["characteristic", "reference", "comparison",
+                                        "difference [95 % CI]", "p"])  # fmt: skip
+    return table.rename(columns={"reference": _group_header(reference, len(x)),
+                                 "comparison": _group_header(comparison, len(y))})  # fmt: skip
+
+
+def outcome_table(subjects: pd.DataFrame, group_tests: pd.DataFrame, /) -> pd.DataFrame:
+    """Outcomes by group and condition, formatted for publication.
+
+    Parameters
+    ----------
+    subjects : DataFrame
+        ``cohort/subjects.csv`` (gives the number of subjects per group for the headers).
+    group_tests : DataFrame
+        Output of :func:`lbprun.stats.group_tests`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``outcome`` (label with unit), ``condition``, ``"{reference} (n = …)"`` and
+        ``"{comparison} (n = …)"`` as mean ± SD, ``difference [95 % CI]``, ``g [95 % CI]``
+        (Hedges' g), ``p`` (Welch) and ``p adjusted`` (the correction named in the header).
+    """
+    reference = group_tests["reference"].iloc[0] if "reference" in group_tests else "healthy"
+    comparison = group_tests["comparison"].iloc[0] if "comparison" in group_tests else "lbp"
+    correction = group_tests["correction"].iloc[0] if "correction" in group_tests else "holm"
+    n = subjects.groupby("group")["subject"].nunique()
+    ref_col = _group_header(reference, int(n.get(reference, 0)))
+    cmp_col = _group_header(comparison, int(n.get(comparison, 0)))
+    rows = []
+    for test in group_tests.itertuples(index=False):
+        places = decimals(_spread(test.sd_reference, test.sd_comparison))
+        rows.append({
+            "outcome": OUTCOME_LABELS.get(test.outcome, test.outcome),
+            "condition": str(test.condition),
+            ref_col: mean_sd(test.mean_reference, test.sd_reference),
+            cmp_col: mean_sd(test.mean_comparison, test.sd_comparison),
+            "difference [95 % CI]": estimate_ci(test.diff, test.diff_ci_low, test.diff_ci_high,
+                                                places=places),
+            "g [95 % CI]": estimate_ci(test.hedges_g, test.g_ci_low, test.g_ci_high),
+            "p": p_value(test.p),
+            f"p ({correction})": p_value(test.p_adj),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def markdown(table: pd.DataFrame, /) -> str:
+    r"""Render a DataFrame as a Markdown pipe table (numbers right-aligned).
+
+    Examples
+    --------
+    >>> print(markdown(pd.DataFrame({"a": ["x|y"], "n": [3]})), end="")
+    | a | n |
+    | :-- | --: |
+    | x\|y | 3 |
+    """
+
+    def cell(value) -> str:
+        return "" if _missing(value) else str(value).replace("|", r"\|").replace("\n", " ")
+
+    align = ["--:" if pd.api.types.is_numeric_dtype(table[c]) else ":--" for c in table.columns]
+    lines = ["| " + " | ".join(cell(c) for c in table.columns) + " |",
+             "| " + " | ".join(align) + " |"]  # fmt: skip
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(False)]
+    return "\n".join(lines) + "\n"
+
+
+def latex_escape(text: str, /) -> str:
+    r"""Escape LaTeX special characters and map ±, −, °, × to LaTeX commands.
+
+    Examples
+    --------
+    >>> print(latex_escape("5 ± 1 % of R&D_x"))
+    5 $\pm$ 1 \% of R\&D\_x
+    """
+    return "".join(LATEX_ESCAPES.get(char, char) for char in str(text))
+
+
+def latex(table: pd.DataFrame, /, *, caption: str | None = None) -> str:
+    r"""Render a DataFrame as a booktabs LaTeX table (``\usepackage{booktabs}``).
+
+    With a caption the tabular is wrapped in a ``table`` float; without one it is bare, ready to
+    ``\input`` into the author's own float.
+    """
+
+    def cell(value) -> str:
+        return "" if _missing(value) else latex_escape(value)
+
+    align = "".join("r" if pd.api.types.is_numeric_dtype(table[c]) else "l" for c in table)
+    body = [rf"\begin{{tabular}}{{{align}}}", r"\toprule",
+            " & ".join(cell(c) for c in table.columns) + r" \\", r"\midrule"]  # fmt: skip
+    body += [" & ".join(cell(v) for v in row) + r" \\" for row in table.itertuples(False)]
+    body += [r"\bottomrule", r"\end{tabular}"]
+    if caption is not None:
+        body = [r"\begin{table}", r"\centering", rf"\caption{{{latex_escape(caption)}}}",
+                *body, r"\end{table}"]  # fmt: skip
+    return "\n".join(body) + "\n"
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def write_table(
+    table: pd.DataFrame, stem: str | os.PathLike, /, *, caption: str | None = None
+) -> None:
+    """Write ``stem.csv``, ``stem.md`` and ``stem.tex`` (booktabs) for one table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table (formatted strings or numbers).
+    stem : path
+        Output path without extension; its folder is created if needed.
+    caption : str, optional
+        Caption for the LaTeX float and the first line of the Markdown file.
+    """
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(stem.with_suffix(".csv"), index=False, lineterminator="\n")
+    text = markdown(table)
+    if caption is not None:
+        text = f"{caption}\n\n{text}"
+    stem.with_suffix(".md").write_text(text, encoding="utf-8")
+    stem.with_suffix(".tex").write_text(latex(table, caption=caption), encoding="utf-8")
