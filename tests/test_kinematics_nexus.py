@@ -1,0 +1,150 @@
+"""lbprun.kinematics against Vicon Nexus / Workstation Plug-in Gait outputs stored in real C3Ds."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from lbprun.c3d import load
+from lbprun.kinematics import (
+    pelvis_frame,
+    pig_knee_angles,
+    pig_thorax_frame,
+    progression_frame,
+    segment_angles,
+    stride_amplitudes,
+)
+
+NEXUS = ("btkdata/PiG_Motion-FlatFoot-Full.c3d", "gaitalytics/treadmill_events.c3d")
+WORKSTATION = ("c3dorg-via-btkdata/sample09/PlugInC3D.c3d",)
+PIG_ROLES = {"asis": "ASI", "psis": "PSI", "thigh": "THI", "knee_lat": "KNE"}
+PIG_ROLES |= {"tibia": "TIB", "ankle_lat": "ANK"}
+
+
+def _markers(trial) -> dict[str, np.ndarray]:
+    """Plug-in Gait labels to role names (the markerset module does this for the pipeline)."""
+    roles = {
+        f"{s}_{role}": f"{s.upper()}{label}" for s in "lr" for role, label in PIG_ROLES.items()
+    }
+    roles |= {"sacrum": "SACR"}
+    return {role: trial.marker(label) for role, label in roles.items() if trial.has(label)}
+
+
+def _strides(trial, side: str) -> list[tuple[int, int]]:
+    """Foot strike to next ipsilateral foot strike, as frame indices, from the EVENT group."""
+    context = {"l": "Left", "r": "Right"}[side]
+    strikes = [
+        round(e.time_s * trial.markers_hz)
+        for e in trial.events
+        if e.label == "Foot Strike" and e.context == context
+    ]
+    return [(a, b) for a, b in itertools.pairwise(strikes) if a >= 0 and b < trial.frames]
+
+
+def _pelvis(markers):
+    return pelvis_frame(
+        markers["l_asis"],
+        markers["r_asis"],
+        l_psis=markers.get("l_psis"),
+        r_psis=markers.get("r_psis"),
+        sacrum=markers.get("sacrum"),
+    )
+
+
+@pytest.fixture(scope="module", params=NEXUS)
+def nexus_trial(request, c3d_dir):
+    return load(c3d_dir / request.param)
+
+
+@pytest.mark.parametrize("side", ["l", "r"])
+def test_knee_flexion_matches_nexus_over_each_stride(nexus_trial, side):
+    angles, _ = pig_knee_angles(_markers(nexus_trial), nexus_trial.metadata["processing"])
+    nexus = nexus_trial.model_outputs[f"{side.upper()}KneeAngles"]
+    strides = _strides(nexus_trial, side)
+    assert strides
+    for start, end in strides:
+        ours, ref = angles[side][start : end + 1, 0], nexus[start : end + 1, 0]
+        rms = np.sqrt(np.mean((ours - ref) ** 2))
+        assert rms <= 1.0
+        assert np.corrcoef(ours, ref)[0, 1] >= 0.999
+        # A faithful Plug-in Gait model is at ~0.1 deg; 0.3 guards against regressions.
+        assert rms <= 0.3
+
+
+def test_nexus_knee_frontal_and_transverse_components_also_match(nexus_trial):
+    angles, _ = pig_knee_angles(_markers(nexus_trial), nexus_trial.metadata["processing"])
+    for side in "lr":
+        diff = angles[side] - nexus_trial.model_outputs[f"{side.upper()}KneeAngles"]
+        assert np.sqrt(np.nanmean(diff[:, 1:] ** 2, axis=0)).max() < 0.4
+
+
+def _rotation_amplitudes(trial, frame, nexus_name):
+    """Per-stride rotation amplitude: ours (rotation-first) and Nexus's (third component)."""
+    markers = _markers(trial)
+    pelvis = _pelvis(markers)
+    progression, _ = progression_frame(pelvis.origin, pelvis_anterior=pelvis.rot[:, :, 0])
+    rotation = segment_angles(frame.rot, progression)[:, 0]
+    out = []
+    for side in "lr":
+        nexus = trial.model_outputs[f"{side.upper()}{nexus_name}"][:, 2]
+        strides = _strides(trial, side)
+        out.append((stride_amplitudes(rotation, strides), stride_amplitudes(nexus, strides)))
+    return out
+
+
+def test_pelvis_rotation_amplitude_within_half_degree_of_nexus(nexus_trial):
+    pelvis = _pelvis(_markers(nexus_trial))
+    for ours, nexus in _rotation_amplitudes(nexus_trial, pelvis, "PelvisAngles"):
+        assert len(ours) and np.isfinite(ours).all()
+        assert np.abs(ours - nexus).max() <= 0.5
+
+
+def test_pelvis_angles_reproduce_nexus_with_plug_in_gait_sequence(nexus_trial):
+    """With Plug-in Gait's own YXZ sequence the ISB pelvis gives Nexus's PelvisAngles exactly."""
+    markers = _markers(nexus_trial)
+    pelvis = _pelvis(markers)
+    progression, _ = progression_frame(pelvis.origin, pelvis_anterior=pelvis.rot[:, :, 0])
+    tilt, obliquity, rotation = segment_angles(pelvis.rot, progression, sequence="yxz").T
+    for side, sign in (("L", -1.0), ("R", 1.0)):
+        nexus = nexus_trial.model_outputs[f"{side}PelvisAngles"]
+        # Plug-in Gait: obliquity positive = own side up, rotation positive = own side forward.
+        ours = np.column_stack([tilt, -sign * obliquity, sign * rotation])
+        assert np.sqrt(np.nanmean((ours - nexus) ** 2, axis=0)).max() < 0.05
+
+
+def test_thorax_rotation_amplitude_within_half_degree_of_nexus(nexus_trial):
+    """Nexus's thorax is Plug-in Gait's frame; with it our rotation-first amplitude agrees."""
+    t = nexus_trial
+    thorax = pig_thorax_frame(t.marker("C7"), t.marker("T10"), t.marker("CLAV"), t.marker("STRN"))
+    for ours, nexus in _rotation_amplitudes(t, thorax, "ThoraxAngles"):
+        assert len(ours) and np.isfinite(ours).all()
+        assert np.abs(ours - nexus).max() <= 0.5
+
+
+@pytest.mark.parametrize("name", WORKSTATION)
+def test_older_workstation_files_within_three_degrees(c3d_dir, name):
+    trial = load(c3d_dir / name)
+    angles, warnings = pig_knee_angles(_markers(trial), trial.metadata.get("processing", {}))
+    assert any("LegLength" in w for w in warnings)  # no PROCESSING group: inferred and said so
+    for side in "lr":
+        nexus = trial.model_outputs[f"{side.upper()}KneeAngles"][:, 0]
+        ok = np.isfinite(angles[side][:, 0]) & np.isfinite(nexus)
+        assert ok.sum() > 100
+        assert np.sqrt(np.mean((angles[side][ok, 0] - nexus[ok]) ** 2)) <= 3.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sample04 was processed with a knee alignment device: the thigh/shank rotation "
+    "offsets from its static trial are not stored in the file, so the femur axes cannot be "
+    "reproduced (RMS 7-17 deg).",
+)
+def test_sample04_with_kad_offsets_within_three_degrees(c3d_dir):
+    trial = load(c3d_dir / "c3dorg-via-btkdata/sample04/sub_labels.c3d")
+    angles, _ = pig_knee_angles(_markers(trial), trial.metadata.get("processing", {}))
+    for side in "lr":
+        nexus = trial.model_outputs[f"{side.upper()}KneeAngles"][:, 0]
+        ok = np.isfinite(angles[side][:, 0]) & np.isfinite(nexus)
+        assert np.sqrt(np.mean((angles[side][ok, 0] - nexus[ok]) ** 2)) <= 3.0
