@@ -49,7 +49,9 @@ __all__ = [
     "threshold_crossings",
 ]
 
-FOOT_ROLES = ("heel", "toe", "mt1")  # markers whose lowest point meets the ground
+# Markers whose lowest point meets the ground. "mt5" is used when a marker set maps it: with a
+# lateral forefoot landing first (JA1Gait21) the medial markers touch down ~15 ms later.
+FOOT_ROLES = ("heel", "toe", "mt1", "mt5")
 MIN_STANCE_S = 0.05  # contacts shorter than this are noise or a touch, not a stance
 MIN_PEAK_N = 150.0  # a stance loads the plate well beyond the threshold
 EDGE_MARGIN_M = 0.03  # foot markers may overhang the plate edge by this much (marker radius)
@@ -182,8 +184,8 @@ def foot_markers(trial, /, mapping: dict[str, str] | None = None) -> dict[str, n
     Returns
     -------
     dict
-        ``{"L": array, "R": array}`` with the heel, toe and first-metatarsal markers present
-        (a side with none is left out).
+        ``{"L": array, "R": array}`` with the heel, toe, first- (and fifth-, if mapped)
+        metatarsal markers present (a side with none is left out).
     """
     if mapping is None:
         from lbprun.markersets import resolve
