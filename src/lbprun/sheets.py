@@ -1,0 +1,453 @@
+"""Participants and trials sheets: loading, validation and batching, before any job starts.
+
+The workflow (``workflow/rules/common.smk``) calls :func:`load_sheets` while Snakemake builds
+its DAG, so a bad sheet stops the run before a single job is scheduled, with one sentence naming
+the file, the line and the column. Everything here is plain Python and is tested without
+Snakemake (``tests/test_sheets.py``).
+
+Sheet values end up in file names (``results/trials/{subject}/{trial}/``) and in job
+parameters, never in a shell command; ids are still restricted to ``[A-Za-z0-9_.-]`` so that a
+hostile or mistyped sheet cannot name a path outside ``results/`` or smuggle a command.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+SAFE_LABEL = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.-]+$")  # ids name folders: no '.', '..', '/'
+C3D_MAGIC = 0x50  # byte 1 of every C3D header (C3D.org, "The C3D File Format User Guide", ch. 3)
+_HEADER_LINES = 2  # the header is line 1, so data row i sits on line i + 2
+
+
+class SheetError(ValueError):
+    """A sheet or a file it names is unusable; the message is one sentence naming it."""
+
+
+def read_schema(path: str | Path, /) -> dict:
+    """Read a YAML JSON-schema file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Schema file.
+
+    Returns
+    -------
+    dict
+        The schema.
+    """
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def validate_config(config: dict, /, *, schema: dict) -> None:
+    """Check a workflow config against its schema, naming the first offending key.
+
+    Parameters
+    ----------
+    config : dict
+        The merged config (``config/config.yaml`` plus any ``--configfile``).
+    schema : dict
+        ``workflow/schemas/config.schema.yaml``.
+
+    Raises
+    ------
+    SheetError
+        An unknown key, a value of the wrong type or out of range.
+
+    Examples
+    --------
+    >>> schema = {"type": "object", "additionalProperties": False,
+    ...           "properties": {"filters": {"type": "object", "additionalProperties": False,
+    ...                          "properties": {"cutoff_hz": {"type": "number"}}}}}
+    >>> validate_config({"filters": {"cutof_hz": 6}}, schema=schema)
+    Traceback (most recent call last):
+    lbprun.sheets.SheetError: config key 'filters.cutof_hz' is unknown (known: cutoff_hz).
+    >>> validate_config({"filters": {"cutoff_hz": "6 Hz"}}, schema=schema)
+    Traceback (most recent call last):
+    lbprun.sheets.SheetError: config key 'filters.cutoff_hz': '6 Hz' is not of type 'number'.
+    """
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    parent = ".".join(str(k) for k in error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        key = f"{parent}.{unknown[0]}" if parent else unknown[0]
+        raise SheetError(f"config key {key!r} is unknown (known: {', '.join(known)}).")
+    raise SheetError(f"config key {parent or '(top level)'!r}: {error.message}.")
+
+
+def read_sheet(path: str | Path, /, *, schema: dict) -> pd.DataFrame:
+    """Read a tab-separated sheet and check every row against its JSON schema.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sheet.
+    schema : dict
+        Row schema (``workflow/schemas/{participants,trials}.schema.yaml``).
+
+    Returns
+    -------
+    DataFrame
+        Text columns as ``str`` (empty where blank), schema ``number`` columns as ``float``
+        (NaN where blank). Extra columns are kept as text.
+
+    Raises
+    ------
+    SheetError
+        Missing file or column, a blank required cell, a non-number in a number column or a
+        value the schema rejects (e.g. a subject id with a shell metacharacter).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SheetError(f"{path}: sheet not found.")
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise SheetError(f"{path}: not a readable tab-separated sheet ({err}).") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    required = schema.get("required", [])
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise SheetError(
+            f"{path}: missing column(s) {', '.join(map(repr, missing))} "
+            f"(required: {', '.join(required)}; found: {', '.join(table.columns)})."
+        )
+    table = table.apply(lambda col: col.str.strip())
+    numeric = [c for c, s in schema["properties"].items() if s.get("type") == "number"]
+    validator = jsonschema.Draft202012Validator(schema)
+    for i, row in enumerate(table.to_dict("records")):
+        _check_row(row, path=path, line=i + _HEADER_LINES, numeric=numeric, validator=validator)
+    for col in numeric:
+        if col in table.columns:
+            table[col] = pd.to_numeric(table[col].replace("", None)).astype(float)
+    return table
+
+
+def _check_row(row: dict, /, *, path: Path, line: int, numeric: list, validator) -> None:
+    """Validate one sheet row, raising a :class:`SheetError` that names line and column."""
+    where = f"{path}, line {line}"
+    record = {}
+    for col, value in row.items():
+        if value == "":
+            continue
+        if col in numeric:
+            record[col] = _number(value, where=f"{where}: column '{col}'")
+        else:
+            record[col] = value
+    for col in validator.schema.get("required", []):
+        if col not in record:
+            raise SheetError(f"{where}: column '{col}' is empty.")
+    error = jsonschema.exceptions.best_match(validator.iter_errors(record))
+    if error is not None:
+        col = error.path[0] if error.path else "?"
+        raise SheetError(f"{where}: column '{col}': {error.message}.")
+
+
+def _number(text: str, /, *, where: str) -> float:
+    """Parse a finite number from a sheet cell."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise SheetError(f"{where} is {text!r}, not a number.") from None
+    if not math.isfinite(value):
+        raise SheetError(f"{where} is {text!r}, not a finite number.")
+    return value
+
+
+def _duplicates(table: pd.DataFrame, /, *, keys: list[str], path: Path) -> None:
+    """Raise on the first repeated key combination, naming both lines."""
+    dup = table.duplicated(subset=keys, keep=False)
+    if dup.any():
+        rows = table.index[dup]
+        first = table.loc[rows[0], keys].tolist()
+        lines = [int(r) + _HEADER_LINES for r in rows if table.loc[r, keys].tolist() == first]
+        what = "/".join(f"{k} {v!r}" for k, v in zip(keys, first, strict=True))
+        raise SheetError(
+            f"{path}: {what} appears more than once (lines {lines[0]} and {lines[1]})."
+        )
+
+
+def check_participants(table: pd.DataFrame, /, *, groups: dict, path: str | Path) -> None:
+    """Check participant ids are unique and every group label is one the config names.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`read_sheet`.
+    groups : dict
+        Config ``groups`` (``reference``, ``comparison``).
+    path : str or Path
+        The sheet, for messages.
+
+    Raises
+    ------
+    SheetError
+        Duplicate subject, a group not named in the config, or a config group with nobody in it.
+    """
+    path = Path(path)
+    _duplicates(table, keys=["subject"], path=path)
+    ref, comp = groups["reference"], groups["comparison"]
+    if ref == comp:
+        raise SheetError(f"config groups.reference and groups.comparison are both {ref!r}.")
+    for i, group in enumerate(table["group"]):
+        if group not in (ref, comp):
+            raise SheetError(
+                f"{path}, line {i + _HEADER_LINES}: group {group!r} is neither config "
+                f"groups.reference ({ref!r}) nor groups.comparison ({comp!r})."
+            )
+    found = set(table["group"])
+    for key, label in (("reference", ref), ("comparison", comp)):
+        if label not in found:
+            raise SheetError(
+                f"config groups.{key} {label!r} matches no participant in {path} "
+                f"(groups found: {', '.join(sorted(found)) or 'none'})."
+            )
+
+
+def resolve_inside(data_dir: str | Path, relpath: str, /) -> Path:
+    """Join ``relpath`` to ``data_dir`` and refuse anything that lands outside it.
+
+    The check is lexical (``..`` and absolute paths), so a data folder may hold symbolic links
+    that its owner put there on purpose.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The data folder.
+    relpath : str
+        A path from a sheet.
+
+    Returns
+    -------
+    Path
+        The normalised path (relative if ``data_dir`` is).
+
+    Raises
+    ------
+    SheetError
+        When the path escapes ``data_dir``.
+
+    Examples
+    --------
+    >>> resolve_inside("data", "s01/run.c3d").as_posix()
+    'data/s01/run.c3d'
+    >>> resolve_inside("data", "../etc/passwd")
+    Traceback (most recent call last):
+    lbprun.sheets.SheetError: path '../etc/passwd' escapes data_dir 'data'.
+    """
+    base = os.path.normpath(data_dir)
+    full = os.path.normpath(os.path.join(base, relpath))
+    rel = os.path.relpath(full, base)
+    if rel in (os.curdir, os.pardir) or rel.startswith(os.pardir + os.sep):
+        raise SheetError(f"path {relpath!r} escapes data_dir {str(data_dir)!r}.")
+    return Path(full)
+
+
+def check_c3d_file(path: str | Path, /, *, max_mb: float) -> None:
+    """Refuse a missing, oversized or non-C3D file before any job reads it.
+
+    An empty file is let through on purpose: it is a broken trial, which extraction reports in
+    ``cohort/failed_trials.csv`` rather than stopping the cohort.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    max_mb : float
+        Size limit in megabytes (config ``max_c3d_mb``).
+
+    Raises
+    ------
+    SheetError
+        Missing file, file above ``max_mb``, or a non-empty file whose header lacks the C3D
+        magic byte 0x50 at offset 1.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SheetError(f"{path}: file does not exist.")
+    size = path.stat().st_size
+    if size > max_mb * 1e6:
+        raise SheetError(f"{path}: {size / 1e6:.0f} MB is above max_c3d_mb ({max_mb:g} MB).")
+    if size == 0:
+        return
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    if len(head) < 2 or head[1] != C3D_MAGIC:
+        raise SheetError(f"{path}: not a C3D file (no 0x50 marker at byte 1 of the header).")
+
+
+def check_trials(
+    table: pd.DataFrame, /, *, participants: pd.DataFrame, path: str | Path, config: dict
+) -> None:
+    """Check trial ids, subjects, conditions and the files the trials sheet names.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Trials sheet from :func:`read_sheet`.
+    participants : DataFrame
+        Participants sheet (already checked).
+    path : str or Path
+        The trials sheet, for messages.
+    config : dict
+        Workflow config: ``data_dir`` (what ``path`` and ``static`` are relative to),
+        ``conditions`` (empty accepts any), ``max_c3d_mb``, and ``demo.enabled`` (the demo's
+        files are generated by a rule, so they are not opened here).
+
+    Raises
+    ------
+    SheetError
+        Duplicate (subject, trial), unknown subject or condition, a path escaping ``data_dir``,
+        or a file :func:`check_c3d_file` refuses.
+    """
+    path = Path(path)
+    _duplicates(table, keys=["subject", "trial"], path=path)
+    known = set(participants["subject"])
+    conditions = config.get("conditions") or []
+    for i, row in enumerate(table.to_dict("records")):
+        where = f"{path}, line {i + _HEADER_LINES}"
+        if row["subject"] not in known:
+            raise SheetError(
+                f"{where}: subject {row['subject']!r} is not in the participants sheet."
+            )
+        if conditions and row["condition"] not in conditions:
+            raise SheetError(
+                f"{where}: condition {row['condition']!r} is not in config conditions "
+                f"({', '.join(conditions)})."
+            )
+        for col in ("path", "static"):
+            try:
+                _check_trial_file(row.get(col) or "", config=config)
+            except SheetError as err:
+                raise SheetError(f"{where}: column '{col}': {err}") from None
+
+
+def _check_trial_file(relpath: str, /, *, config: dict) -> None:
+    """Check one sheet path against ``data_dir`` and, outside the demo, the file itself."""
+    if not relpath:
+        return
+    full = resolve_inside(config["data_dir"], relpath)
+    if not config["demo"]["enabled"]:
+        check_c3d_file(full, max_mb=config["max_c3d_mb"])
+
+
+def load_sheets(config: dict, /, *, schema_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and check both sheets named by a (schema-validated) workflow config.
+
+    Parameters
+    ----------
+    config : dict
+        Workflow config with defaults filled in.
+    schema_dir : str or Path
+        Folder holding ``participants.schema.yaml`` and ``trials.schema.yaml``.
+
+    Returns
+    -------
+    participants, trials : DataFrame
+        The checked sheets; trials sorted by subject and trial (the batch order).
+
+    Raises
+    ------
+    SheetError
+        On the first problem found, naming file, line and column.
+    """
+    schema_dir = Path(schema_dir)
+    part_path, trial_path = config["participants"], config["trials"]
+    participants = read_sheet(
+        part_path, schema=read_schema(schema_dir / "participants.schema.yaml")
+    )
+    check_participants(participants, groups=config["groups"], path=part_path)
+    trials = read_sheet(trial_path, schema=read_schema(schema_dir / "trials.schema.yaml"))
+    check_trials(trials, participants=participants, path=trial_path, config=config)
+    trials = trials.sort_values(["subject", "trial"], kind="stable").reset_index(drop=True)
+    return participants, trials
+
+
+def batches(trials: pd.DataFrame, /, *, batch_size: int) -> dict[str, pd.DataFrame]:
+    """Split the sorted trials sheet into consecutive fixed-size batches.
+
+    Membership depends only on the sorted sheet and ``batch_size``, so the DAG is known when
+    Snakemake starts and needs no checkpoint; a changed trial reruns only its own batch.
+
+    Parameters
+    ----------
+    trials : DataFrame
+        Trials sheet sorted by subject and trial (as :func:`load_sheets` returns it).
+    batch_size : int
+        Trials per batch.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Batch id (``"b0000"``, ``"b0001"``, ...) to its rows.
+
+    Examples
+    --------
+    >>> sheet = pd.DataFrame({"subject": list("aabbc"), "trial": list("12121")})
+    >>> {k: len(v) for k, v in batches(sheet, batch_size=2).items()}
+    {'b0000': 2, 'b0001': 2, 'b0002': 1}
+    """
+    return {
+        f"b{start // batch_size:04d}": trials.iloc[start : start + batch_size]
+        for start in range(0, len(trials), batch_size)
+    }
+
+
+def trial_jobs(
+    batch: pd.DataFrame,
+    /,
+    *,
+    participants: pd.DataFrame,
+    data_dir: str | Path,
+    out_root: str | Path,
+    markerset: str,
+) -> list[dict]:
+    """Describe each trial of a batch as a job for :func:`lbprun.trial.extract_many`.
+
+    Parameters
+    ----------
+    batch : DataFrame
+        Rows of the trials sheet.
+    participants : DataFrame
+        Participants sheet (gives ``mass_kg``).
+    data_dir : str or Path
+        Folder the sheet paths are relative to.
+    out_root : str or Path
+        Root of per-trial outputs (``results/trials``).
+    markerset : str
+        Config ``markerset``; a ``markerset`` column in the trials sheet overrides it per trial.
+
+    Returns
+    -------
+    list of dict
+        Keys ``subject``, ``trial``, ``path``, ``out_dir``, ``static``, ``mass_kg``,
+        ``markerset``, ``condition`` (plain str/float/None, so they can be job params).
+    """
+    mass = dict(zip(participants["subject"], participants["mass_kg"], strict=True))
+    jobs = []
+    for row in batch.to_dict("records"):
+        static = row.get("static") or ""
+        jobs.append(
+            {
+                "subject": row["subject"],
+                "trial": row["trial"],
+                "path": resolve_inside(data_dir, row["path"]).as_posix(),
+                "out_dir": (Path(out_root) / row["subject"] / row["trial"]).as_posix(),
+                "static": resolve_inside(data_dir, static).as_posix() if static else None,
+                "mass_kg": float(mass[row["subject"]]),
+                "markerset": row.get("markerset") or markerset,
+                "condition": row["condition"],
+            }
+        )
+    return jobs

@@ -1,0 +1,183 @@
+"""Sheet and config validation (lbprun.sheets), without Snakemake."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lbprun import sheets
+from lbprun.settings import Settings
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
+PARTICIPANTS = "subject\tgroup\tmass_kg\theight_m\nS01\thealthy\t70\t1.80\nS02\tlbp\t65\t\n"
+TRIALS = "subject\ttrial\tpath\tcondition\nS01\tt1\tc3d/s1.c3d\tfast\nS02\tt1\tc3d/s2.c3d\tfast\n"
+C3D_HEADER = bytes([2, 0x50]) + bytes(510)
+
+
+def _cohort(tmp_path: Path, participants: str = PARTICIPANTS, trials: str = TRIALS) -> dict:
+    """Write two sheets and two header-only C3D files; return a config with defaults."""
+    (tmp_path / "data" / "c3d").mkdir(parents=True, exist_ok=True)
+    for name in ("s1", "s2"):
+        (tmp_path / "data" / "c3d" / f"{name}.c3d").write_bytes(C3D_HEADER)
+    (tmp_path / "p.tsv").write_text(participants)
+    (tmp_path / "t.tsv").write_text(trials)
+    return {
+        "participants": str(tmp_path / "p.tsv"),
+        "trials": str(tmp_path / "t.tsv"),
+        "data_dir": str(tmp_path / "data"),
+        "groups": {"reference": "healthy", "comparison": "lbp"},
+        "conditions": [],
+        "max_c3d_mb": 1,
+        "demo": {"enabled": False},
+    }
+
+
+def _load(config: dict):
+    return sheets.load_sheets(config, schema_dir=SCHEMAS)
+
+
+def test_good_sheets_load_with_types(tmp_path):
+    participants, trials = _load(_cohort(tmp_path))
+    assert participants["mass_kg"].tolist() == [70.0, 65.0]
+    assert participants["height_m"].isna().tolist() == [False, True]
+    assert trials["trial"].tolist() == ["t1", "t1"]
+
+
+@pytest.mark.parametrize(
+    ("participants", "trials", "message"),
+    [
+        (PARTICIPANTS.replace("mass_kg", "weight"), TRIALS, "missing column(s) 'mass_kg'"),
+        (PARTICIPANTS, TRIALS.replace("condition", "cond"), "missing column(s) 'condition'"),
+        (PARTICIPANTS.replace("\tlbp", "\tLBP"), TRIALS, "line 3: group 'LBP' is neither"),
+        (PARTICIPANTS.replace("\tlbp", "\thealthy"), TRIALS, "groups.comparison 'lbp' matches"),
+        (PARTICIPANTS.replace("S02", "S01"), TRIALS, "subject 'S01' appears more than once"),
+        (PARTICIPANTS, TRIALS.replace("S02\tt1", "S01\tt1"), "(lines 2 and 3)"),
+        (PARTICIPANTS.replace("\t65", "\tabc"), TRIALS, "column 'mass_kg' is 'abc', not a number"),
+        (PARTICIPANTS.replace("\t65", "\t"), TRIALS, "line 3: column 'mass_kg' is empty"),
+        (PARTICIPANTS.replace("S02", "S02;rm -rf ~"), TRIALS, "line 3: column 'subject'"),
+        (PARTICIPANTS, TRIALS.replace("\tt1\tc3d/s2", "\t$(reboot)\tc3d/s2"), "column 'trial'"),
+        (PARTICIPANTS, TRIALS.replace("\tt1\tc3d/s2", "\t..\tc3d/s2"), "column 'trial'"),
+        (PARTICIPANTS, TRIALS.replace("S02\t", "S03\t"), "subject 'S03' is not in the part"),
+        (PARTICIPANTS, TRIALS.replace("c3d/s2.c3d", "c3d/s9.c3d"), "s9.c3d: file does not exist"),
+        (PARTICIPANTS, TRIALS.replace("c3d/s2.c3d", "../p.tsv"), "'../p.tsv' escapes data_dir"),
+        (PARTICIPANTS, TRIALS.replace("c3d/s2.c3d", "/etc/passwd"), "escapes data_dir"),
+    ],
+)
+def test_bad_sheet_is_rejected_with_a_message_naming_it(tmp_path, participants, trials, message):
+    config = _cohort(tmp_path, participants, trials)
+    with pytest.raises(sheets.SheetError) as err:
+        _load(config)
+    assert message in str(err.value)
+
+
+def test_non_c3d_and_huge_files_are_rejected_but_empty_ones_pass(tmp_path):
+    config = _cohort(tmp_path)
+    target = tmp_path / "data" / "c3d" / "s2.c3d"
+    target.write_bytes(b"\x7fELF" + bytes(600))
+    with pytest.raises(sheets.SheetError, match=r"s2.c3d: not a C3D file"):
+        _load(config)
+    target.write_bytes(C3D_HEADER * 3000)  # 1.5 MB, above max_c3d_mb = 1
+    with pytest.raises(sheets.SheetError, match=r"2 MB is above max_c3d_mb \(1 MB\)"):
+        _load(config)
+    target.write_bytes(b"")  # a broken trial: listed in failed_trials.csv, not a sheet error
+    assert len(_load(config)[1]) == 2
+
+
+def test_demo_paths_are_not_opened_but_still_confined(tmp_path):
+    config = _cohort(tmp_path, trials=TRIALS.replace("c3d/s2.c3d", "c3d/later.c3d"))
+    config["demo"]["enabled"] = True
+    assert len(_load(config)[1]) == 2
+    bad = _cohort(tmp_path, trials=TRIALS.replace("c3d/s2.c3d", "../../x.c3d"))
+    bad["demo"]["enabled"] = True
+    with pytest.raises(sheets.SheetError, match="escapes data_dir"):
+        _load(bad)
+
+
+def test_unknown_condition_is_rejected_when_conditions_are_listed(tmp_path):
+    config = _cohort(tmp_path) | {"conditions": ["slow"]}
+    with pytest.raises(sheets.SheetError, match=r"condition 'fast' is not in config conditions"):
+        _load(config)
+
+
+def test_batches_are_fixed_size_runs_of_the_sorted_sheet(tmp_path):
+    rows = [("S2", "b"), ("S1", "b"), ("S1", "a"), ("S3", "a"), ("S2", "a")]
+    table = pd.DataFrame(rows, columns=["subject", "trial"])
+    ordered = table.sort_values(["subject", "trial"]).reset_index(drop=True)
+    got = sheets.batches(ordered, batch_size=2)
+    assert list(got) == ["b0000", "b0001", "b0002"]
+    assert [tuple(r) for r in got["b0001"].to_numpy()] == [("S2", "a"), ("S2", "b")]
+    assert len(sheets.batches(ordered, batch_size=25)) == 1
+
+
+def test_trial_jobs_carry_mass_and_paths(tmp_path):
+    participants, trials = _load(_cohort(tmp_path))
+    jobs = sheets.trial_jobs(
+        trials,
+        participants=participants,
+        data_dir="data",
+        out_root="results/trials",
+        markerset="auto",
+    )
+    assert jobs[1] == {
+        "subject": "S02",
+        "trial": "t1",
+        "path": "data/c3d/s2.c3d",
+        "out_dir": "results/trials/S02/t1",
+        "static": None,
+        "mass_kg": 65.0,
+        "markerset": "auto",
+        "condition": "fast",
+    }
+
+
+def _config_defaults(schema: dict) -> dict:
+    """Defaults of every schema key, nested."""
+    out = {}
+    for key, sub in schema["properties"].items():
+        out[key] = _config_defaults(sub) if sub.get("type") == "object" else sub["default"]
+    return out
+
+
+def test_config_schema_documents_every_key_and_matches_settings():
+    schema = sheets.read_schema(SCHEMAS / "config.schema.yaml")
+
+    def walk(node, where):
+        for key, sub in node.get("properties", {}).items():
+            assert "description" in sub and "default" in sub, f"{where}{key}"
+            walk(sub, f"{where}{key}.")
+
+    walk(schema, "")
+    defaults = _config_defaults(schema)
+    sheets.validate_config(defaults, schema=schema)
+    assert Settings.from_config(defaults) == Settings()
+    settings_keys = {f.name for f in fields(Settings)}
+    schema_keys = {"markerset"} | {
+        k for section in ("filters", "events", "coordination") for k in defaults[section]
+    }
+    assert schema_keys == settings_keys
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"batchsize": 5}, "config key 'batchsize' is unknown"),
+        ({"stats": {"correction": "bonferoni"}}, "config key 'stats.correction'"),
+        ({"filters": {"marker_cutoff_hz": "6"}}, "'6' is not of type 'number'"),
+        ({"groups": {"reference": "a b"}}, "config key 'groups.reference'"),
+    ],
+)
+def test_bad_config_is_rejected_naming_the_key(patch, message):
+    schema = sheets.read_schema(SCHEMAS / "config.schema.yaml")
+    config = copy.deepcopy(_config_defaults(schema))
+    for key, value in patch.items():
+        if isinstance(value, dict) and key in config:
+            config[key] = config[key] | value
+        else:
+            config[key] = value
+    with pytest.raises(sheets.SheetError) as err:
+        sheets.validate_config(config, schema=schema)
+    assert message in str(err.value)

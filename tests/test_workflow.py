@@ -1,0 +1,220 @@
+"""The real Snakemake workflow, run as a subprocess in temporary folders (never in results/).
+
+Validation tests use header-only C3D files: sheets are checked while the DAG is built, so a bad
+sheet must stop even a dry run. The end-to-end test runs the tiny demo cohort.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+C3D_HEADER = bytes([2, 0x50]) + bytes(510)
+SUBJECTS = [("H01", "healthy", 70), ("H02", "healthy", 72), ("L01", "lbp", 68), ("L02", "lbp", 66)]
+CONDITIONS = ["slow", "fast"]
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the repo's workflow in ``workdir`` with ``workdir/config.yaml`` overlaid."""
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    cmd += ["--configfile", str(workdir / "config.yaml"), *args]
+    env = {**os.environ, "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+def write_config(workdir: Path, **overrides) -> dict:
+    config = {
+        "participants": str(workdir / "participants.tsv"),
+        "trials": str(workdir / "trials.tsv"),
+        "data_dir": str(workdir / "data"),
+        "batch_size": 2,
+        "demo": {"enabled": False},
+    } | overrides
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    return config
+
+
+@pytest.fixture
+def fake_cohort(tmp_path: Path) -> Path:
+    """Four subjects × two conditions of header-only C3D files, and a config for them."""
+    rows = []
+    for subject, _, _ in SUBJECTS:
+        for condition in CONDITIONS:
+            rel = f"{subject}/{subject}_{condition}.c3d"
+            (tmp_path / "data" / subject).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "data" / rel).write_bytes(C3D_HEADER)
+            rows.append((subject, condition, rel, condition))
+    pd.DataFrame(SUBJECTS, columns=["subject", "group", "mass_kg"]).to_csv(
+        tmp_path / "participants.tsv", sep="\t", index=False
+    )
+    pd.DataFrame(rows, columns=["subject", "trial", "path", "condition"]).to_csv(
+        tmp_path / "trials.tsv", sep="\t", index=False
+    )
+    write_config(tmp_path)
+    return tmp_path
+
+
+def edit_sheet(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+def test_good_cohort_dry_run_plans_one_job_per_batch(fake_cohort):
+    run = snakemake(fake_cohort, "-n")
+    assert run.returncode == 0, run.stderr
+    jobs = job_counts(run.stdout)
+    assert jobs["extract_batch"] == 4  # 8 trials in batches of 2
+    assert jobs["gather_cohort"] == 1
+    assert jobs["waveform_figure"] == 6
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("config.yaml", "batch_size:", "batchsize:"), "config key 'batchsize' is unknown"),
+        (("config.yaml", "batch_size: 2", "batch_size: two"), "config key 'batch_size'"),
+        (("participants.tsv", "mass_kg", "mass"), "missing column(s) 'mass_kg'"),
+        (("trials.tsv", "condition", "cond"), "missing column(s) 'condition'"),
+        (("participants.tsv", "\tlbp", "\tLBP"), "group 'LBP' is neither"),
+        (("trials.tsv", "H01/H01_fast.c3d", "H01/H01_run.c3d"), "H01_run.c3d: file does not exist"),
+        (("trials.tsv", "H01/H01_fast.c3d", "../trials.tsv"), "'../trials.tsv' escapes data_dir"),
+        (("participants.tsv", "L02", "L02;touch pwned"), "column 'subject'"),
+        (("trials.tsv", "L02\tslow", "L02\t$(touch pwned)"), "column 'trial'"),
+        (("trials.tsv", "L02\tslow", "L02\tfast"), "trial 'fast' appears more than once"),
+        (("participants.tsv", "L02", "L01"), "subject 'L01' appears more than once"),
+    ],
+)
+def test_bad_input_stops_the_run_before_any_job(fake_cohort, edit, message):
+    name, old, new = edit
+    edit_sheet(fake_cohort / name, old, new)
+    dry = snakemake(fake_cohort, "-n")
+    assert dry.returncode != 0
+    assert message in dry.stdout + dry.stderr, dry.stdout + dry.stderr
+    assert "Traceback" not in dry.stdout + dry.stderr
+    real = snakemake(fake_cohort, "--cores", "1")
+    assert real.returncode != 0 and message in real.stdout + real.stderr
+    assert not (fake_cohort / "results").exists()  # nothing ran
+    assert not list(fake_cohort.rglob("pwned"))
+
+
+def test_non_c3d_file_is_rejected(fake_cohort):
+    (fake_cohort / "data" / "L01" / "L01_slow.c3d").write_bytes(b"#!/bin/sh\nreboot\n")
+    run = snakemake(fake_cohort, "-n")
+    assert run.returncode != 0
+    assert "L01_slow.c3d: not a C3D file" in run.stdout + run.stderr
+
+
+def test_lint_is_clean(fake_cohort):
+    run = snakemake(fake_cohort, "--lint")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Congratulations, your workflow is in a good condition!" in run.stdout + run.stderr
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """Job counts from the 'Job stats' table of a dry run."""
+    counts = {}
+    block = stdout.split("Job stats:", 1)[-1] if "Job stats:" in stdout else ""
+    for line in block.splitlines():
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if match and match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def summary_outputs(workdir: Path) -> list[Path]:
+    """Every output file of the workflow, from `snakemake --summary`."""
+    run = snakemake(workdir, "--summary")
+    assert run.returncode == 0, run.stderr
+    rows = [line.split("\t") for line in run.stdout.splitlines()[1:] if "\t" in line]
+    return [workdir / row[0] for row in rows]
+
+
+def test_touching_one_trial_reruns_only_its_batch_and_what_follows(fake_cohort):
+    # Outputs made up to date by hand (all newer than every C3D), then one C3D touched.
+    now = time.time()
+    for c3d in (fake_cohort / "data").rglob("*.c3d"):
+        os.utime(c3d, (now - 1000, now - 1000))
+    for out in summary_outputs(fake_cohort):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.touch()
+        os.utime(out, (now, now))
+    assert "Nothing to be done" in snakemake(fake_cohort, "-n", "--rerun-triggers", "mtime").stdout
+    (fake_cohort / "data" / "L01" / "L01_slow.c3d").touch()
+    run = snakemake(fake_cohort, "-n", "--rerun-triggers", "mtime")
+    jobs = job_counts(run.stdout)
+    assert jobs["extract_batch"] == 1
+    assert "wildcards: batch=b0002" in run.stdout  # H01, H02, then L01 fast + slow
+    assert jobs["gather_cohort"] == 1 and jobs["group_tests"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end on the tiny demo: needs lbprun.synth, trial, cohort, stats, figures, tables.
+
+CONTRACT_OUTPUTS = [
+    *(f"cohort/{n}.csv" for n in ("trials", "stances", "strides", "subjects", "failed_trials")),
+    *(
+        f"stats/{n}.csv"
+        for n in ("group_tests", "mixed_models", "spm_clusters", "associations", "discriminant")
+    ),
+    *(f"tables/{t}.{e}" for t in ("participants", "outcomes") for e in ("csv", "md", "tex")),
+    *(
+        f"figures/{f}.{e}"
+        for f in ("waveform_pelvis_rot_deg", "waveform_vgrf_bw", "discrete", "vector_coding", "qc")
+        for e in ("pdf", "png", "svg")
+    ),
+]
+
+
+@pytest.fixture
+def tiny_demo(tmp_path: Path) -> Path:
+    """Sheets of a 2 + 2 subject, one-speed, 4 s demo; the workflow generates its C3D files."""
+    for module in ("synth", "trial", "cohort", "stats", "figures", "tables"):
+        pytest.importorskip(f"lbprun.{module}")
+    from lbprun import synth
+
+    demo = {"enabled": True, "size": 2, "seed": 3, "speeds_mps": [3.0], "duration_s": 4.0}
+    synth.write_cohort(
+        tmp_path / "sheets", n_per_group=2, speeds_mps=(3.0,), seed=3, duration_s=4.0
+    )
+    write_config(
+        tmp_path,
+        participants=str(tmp_path / "sheets" / "participants.tsv"),
+        trials=str(tmp_path / "sheets" / "trials.tsv"),
+        data_dir="results/demo",
+        demo=demo,
+    )
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_tiny_demo_end_to_end_then_touch_one_trial(tiny_demo):
+    run = snakemake(tiny_demo, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = tiny_demo / "results"
+    missing = [p for p in CONTRACT_OUTPUTS if not (results / p).is_file()]
+    assert missing == []
+    trials = pd.read_csv(results / "cohort" / "trials.csv")
+    assert len(trials) == 4 and set(trials["status"]) == {"ok"}
+    for row in trials.itertuples():
+        assert (results / "trials" / row.subject / row.trial / "trial.json").is_file()
+
+    report = snakemake(tiny_demo, "--report", str(results / "report.html"))
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert (results / "report.html").stat().st_size > 10_000
+
+    touched = next((results / "demo").rglob("*.c3d"))
+    touched.touch()
+    again = snakemake(tiny_demo, "-n", "--rerun-triggers", "mtime")
+    jobs = job_counts(again.stdout)
+    assert jobs["extract_batch"] == 1 and "demo_cohort" not in jobs

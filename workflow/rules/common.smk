@@ -1,0 +1,117 @@
+# Config and sheets are validated here, while the DAG is built, so that a wrong key, a missing
+# column, an unknown group label, a hostile path or a missing file stops the run before any
+# job starts. The checks live in lbprun.sheets (tested without Snakemake).
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version, validate
+
+from lbprun import sheets
+
+min_version("9.0")
+
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+RESULTS = "results"
+# Relative to workflow/rules/: the root environment.yml (same packages as `make install`).
+CONDA_ENV = "../../environment.yml"
+
+try:
+    # One sentence naming the key first; then snakemake's validate fills in the defaults.
+    sheets.validate_config(config, schema=sheets.read_schema(SCHEMAS / "config.schema.yaml"))
+    validate(config, SCHEMAS / "config.schema.yaml")
+    PARTICIPANTS, TRIALS = sheets.load_sheets(config, schema_dir=SCHEMAS)
+except sheets.SheetError as err:
+    raise WorkflowError(str(err)) from None
+
+# `report(` cannot start a line in a .smk file (the parser takes it for the `report:` keyword).
+report_file = report
+
+BATCHES = sheets.batches(TRIALS, batch_size=config["batch_size"])
+JOBS = {
+    batch: sheets.trial_jobs(
+        rows,
+        participants=PARTICIPANTS,
+        data_dir=config["data_dir"],
+        out_root=f"{RESULTS}/trials",
+        markerset=config["markerset"],
+    )
+    for batch, rows in BATCHES.items()
+}
+FIGURE_FORMATS = ["pdf", "png", "svg"]
+TABLES = ["participants", "outcomes"]
+TABLE_FORMATS = ["csv", "md", "tex"]
+COHORT_TABLES = ["trials", "stances", "strides", "subjects", "failed_trials"]
+STATS_TABLES = ["group_tests", "mixed_models", "spm_clusters", "associations", "discriminant"]
+WAVEFORM_FIGURES = [f"waveform_{name}" for name in config["stats"]["waveforms"]]
+FIGURES = [*WAVEFORM_FIGURES, "discrete", "vector_coding", "qc"]
+
+
+wildcard_constraints:
+    batch=r"b\d{4}",
+    table="|".join(TABLES),
+    waveform="|".join(config["stats"]["waveforms"]),
+
+
+def batch_jobs(wildcards):
+    """Extraction jobs of one batch: plain dicts, so a sheet edit reruns only that batch."""
+    return JOBS[wildcards.batch]
+
+
+def batch_inputs(wildcards):
+    """The C3D files (trials and statics) of one batch: touching one reruns that batch only."""
+    files = []
+    for job in batch_jobs(wildcards):
+        files.append(job["path"])
+        if job["static"]:
+            files.append(job["static"])
+    return sorted(set(files))
+
+
+def batch_manifests():
+    """One manifest per batch, listing its trials' output folders and status."""
+    return [f"{RESULTS}/batches/{batch}.tsv" for batch in BATCHES]
+
+
+def demo_files():
+    """Every C3D the demo rule must generate (the trials sheet's paths and statics)."""
+    jobs = [job for batch_jobs in JOBS.values() for job in batch_jobs]
+    statics = {job["static"] for job in jobs if job["static"]}
+    return sorted({job["path"] for job in jobs} | statics)
+
+
+def all_targets():
+    """Every output of CONTRACT.md (the report itself is made by `snakemake --report`)."""
+    return [
+        *expand(f"{RESULTS}/cohort/{{name}}.csv", name=COHORT_TABLES),
+        *expand(f"{RESULTS}/stats/{{name}}.csv", name=STATS_TABLES),
+        *expand(f"{RESULTS}/tables/{{t}}.{{ext}}", t=TABLES, ext=TABLE_FORMATS),
+        *expand(f"{RESULTS}/figures/{{f}}.{{ext}}", f=FIGURES, ext=FIGURE_FORMATS),
+    ]
+
+
+def figure_outputs(name, caption):
+    """The three files of one figure, each wrapped for the report."""
+    return [
+        report_file(
+            f"{RESULTS}/figures/{name}.{ext}",
+            caption=f"../report/{caption}.rst",
+            category="Figures",
+            subcategory=name,
+            labels={"figure": name, "format": ext},
+        )
+        for ext in FIGURE_FORMATS
+    ]
+
+
+def table_outputs(name):
+    """The three files of one table, each wrapped for the report."""
+    return [
+        report_file(
+            f"{RESULTS}/tables/{name}.{ext}",
+            caption=f"../report/{name}_table.rst",
+            category="Tables",
+            subcategory=name,
+            labels={"table": name, "format": ext},
+        )
+        for ext in TABLE_FORMATS
+    ]

@@ -1,0 +1,81 @@
+# Publication figures, each as PDF (vector, fonts embedded), PNG (config figures.dpi) and SVG.
+# Every file goes into the report with a caption naming the settings it was made with.
+
+
+rule waveform_figure:
+    input:
+        waveforms=f"{RESULTS}/cohort/waveforms.parquet",
+        clusters=f"{RESULTS}/stats/spm_clusters.csv",
+    output:
+        figure_outputs("waveform_{waveform}", "waveform_figure"),
+    params:
+        figures=config["figures"],
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/figures/waveform_{{waveform}}.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/waveform_figure.py"
+
+
+rule discrete_figure:
+    input:
+        subjects=f"{RESULTS}/cohort/subjects.csv",
+        tests=f"{RESULTS}/stats/group_tests.csv",
+    output:
+        figure_outputs("discrete", "discrete_figure"),
+    params:
+        figures=config["figures"],
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/figures/discrete.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/discrete_figure.py"
+
+
+rule vector_coding_figure:
+    input:
+        subjects=f"{RESULTS}/cohort/subjects.csv",
+    output:
+        figure_outputs("vector_coding", "vector_coding_figure"),
+    params:
+        figures=config["figures"],
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/figures/vector_coding.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/vector_coding_figure.py"
+
+
+rule qc_figure:
+    input:
+        trials=f"{RESULTS}/cohort/trials.csv",
+        failed=f"{RESULTS}/cohort/failed_trials.csv",
+    output:
+        figure_outputs("qc", "qc_figure"),
+    params:
+        figures=config["figures"],
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/figures/qc.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/qc_figure.py"

@@ -1,0 +1,120 @@
+# Group statistics on subject-level data (SCIENCE.md, Statistics): one rule per output table,
+# so that changing e.g. the SPM settings reruns only the SPM job.
+
+STATS_PARAMS = {
+    **config["stats"],
+    "reference": config["groups"]["reference"],
+    "comparison": config["groups"]["comparison"],
+    "conditions": config["conditions"],
+}
+
+
+rule group_tests:
+    input:
+        subjects=f"{RESULTS}/cohort/subjects.csv",
+    output:
+        report(
+            f"{RESULTS}/stats/group_tests.csv",
+            caption="../report/group_tests.rst",
+            category="Statistics",
+        ),
+    params:
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/stats/group_tests.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/group_tests.py"
+
+
+rule mixed_models:
+    input:
+        subjects=f"{RESULTS}/cohort/subjects.csv",
+    output:
+        report(
+            f"{RESULTS}/stats/mixed_models.csv",
+            caption="../report/mixed_models.rst",
+            category="Statistics",
+        ),
+    params:
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/stats/mixed_models.log",
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    script:
+        "../scripts/mixed_models.py"
+
+
+rule spm_clusters:
+    input:
+        waveforms=f"{RESULTS}/cohort/waveforms.parquet",
+    output:
+        report(
+            f"{RESULTS}/stats/spm_clusters.csv",
+            caption="../report/spm_clusters.rst",
+            category="Statistics",
+        ),
+    params:
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/stats/spm_clusters.log",
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/spm_clusters.py"
+
+
+rule discriminant:
+    input:
+        subjects=f"{RESULTS}/cohort/subjects.csv",
+    output:
+        report(
+            f"{RESULTS}/stats/discriminant.csv",
+            caption="../report/discriminant.rst",
+            category="Statistics",
+        ),
+    params:
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/stats/discriminant.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/discriminant.py"
+
+
+rule associations:
+    input:
+        stances=f"{RESULTS}/cohort/stances.csv",
+        trials=f"{RESULTS}/cohort/trials.csv",
+    output:
+        report(
+            f"{RESULTS}/stats/associations.csv",
+            caption="../report/associations.rst",
+            category="Statistics",
+        ),
+    params:
+        stats=STATS_PARAMS,
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/stats/associations.log",
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    script:
+        "../scripts/associations.py"

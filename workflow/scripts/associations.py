@@ -1,0 +1,17 @@
+"""Knee flexion at touchdown vs impact and loading rates -> results/stats/associations.csv."""
+
+import logging
+
+import pandas as pd
+
+from lbprun import stats
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logging.captureWarnings(True)
+p = snakemake.params.stats
+result = stats.associations(
+    pd.read_csv(snakemake.input.stances),
+    trials=pd.read_csv(snakemake.input.trials),
+    reference=p["reference"],
+)
+result.to_csv(snakemake.output[0], index=False, lineterminator="\n")

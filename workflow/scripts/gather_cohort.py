@@ -1,0 +1,22 @@
+"""Gather the trial folders listed in the batch manifests into results/cohort/."""
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from lbprun import cohort
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+dirs = [
+    out_dir
+    for manifest in snakemake.input.manifests
+    for out_dir in pd.read_csv(manifest, sep="\t", dtype=str)["out_dir"]
+]
+logging.info("gathering %d trial folders", len(dirs))
+cohort.gather(
+    dirs,
+    participants=snakemake.input.participants,
+    trials=snakemake.input.trials,
+    out_dir=Path(snakemake.output.trials).parent,
+)

@@ -1,0 +1,26 @@
+"""SPM{t} two-sample tests on subject-mean waveforms -> results/stats/spm_clusters.csv."""
+
+import logging
+
+import pandas as pd
+
+from lbprun import stats
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logging.captureWarnings(True)
+p = snakemake.params.stats
+waves = pd.read_parquet(snakemake.input.waveforms)
+waves = waves.loc[waves["waveform"].isin(p["waveforms"])]
+methods = ["parametric", "nonparametric"] if p["spm_nonparametric"] else ["parametric"]
+blocks = [
+    stats.spm_waveforms(
+        waves,
+        reference=p["reference"],
+        comparison=p["comparison"],
+        alpha=p["alpha"],
+        method=method,
+        iterations=p["spm_iterations"],
+    )
+    for method in methods
+]
+pd.concat(blocks, ignore_index=True).to_csv(snakemake.output[0], index=False, lineterminator="\n")
