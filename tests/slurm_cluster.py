@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -250,14 +251,13 @@ def start(root: Path = DEFAULT_ROOT, *, timeout: float = 60.0) -> tuple[SlurmClu
 
 def stop(cluster: SlurmCluster, daemons: list[str]) -> None:
     """Stop the named daemons (those this process started), waiting for them to exit."""
-    if "slurmctld" in daemons:
-        # Stops slurmctld and every slurmd registered with it.
-        cluster.run("scontrol", "shutdown", check=False)
-    for name in ("slurmctld", "slurmd"):
+    for name in ("slurmd", "slurmctld"):
         pid_file = cluster.root / f"{name}.pid"
-        if name in daemons and _pid_alive(pid_file):
-            with contextlib.suppress(OSError, ValueError):
-                os.kill(int(pid_file.read_text().strip()), 15)
+        if name not in daemons or not _pid_alive(pid_file):
+            continue
+        # SIGTERM is the daemons' orderly shutdown (state saved, steps ended).
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
         with contextlib.suppress(RuntimeError):
             _wait(lambda p=pid_file: not _pid_alive(p), timeout=20, what=f"{name} to stop")
     if "munged" in daemons:
