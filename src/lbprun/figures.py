@@ -1,0 +1,349 @@
+"""Publication figures (CONTRACT.md, figures/): waveforms, discrete outcomes, vector coding, QC.
+
+Every figure is sized for a journal column (single 85 mm, double 180 mm), uses the Okabe–Ito
+colour-blind-safe palette (Okabe & Ito 2008; seaborn's "colorblind" is derived from it) and is
+written by :func:`save` as PDF (TrueType fonts embedded), PNG (300 dpi) and SVG (text kept as
+text), with timestamps removed and SVG ids salted so that reruns are byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from lbprun.cohort import OUTCOME_LABELS, waveform_matrix
+from lbprun.stats import conditions_of
+
+MM = 1.0 / 25.4  # inches per millimetre
+SINGLE_COLUMN_MM = 85.0
+DOUBLE_COLUMN_MM = 180.0
+DPI = 300
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+CLUSTER_GREY = "0.85"
+STYLE = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 7,
+    "axes.titlesize": 7,
+    "axes.labelsize": 7,
+    "xtick.labelsize": 6,
+    "ytick.labelsize": 6,
+    "legend.fontsize": 6,
+    "axes.linewidth": 0.6,
+    "lines.linewidth": 1.0,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": DPI,
+    "pdf.fonttype": 42,  # TrueType, embedded: editable text in the journal's tools
+    "ps.fonttype": 42,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "lbprun",  # fixed ids: byte-stable reruns
+}
+WAVEFORMS = {  # waveform: (y label, x label)
+    "pelvis_rot_deg": ("Pelvis rotation (°)", "Stride (%)"),
+    "thorax_rot_deg": ("Thorax rotation (°)", "Stride (%)"),
+    "trunk_rot_deg": ("Trunk rotation, thorax–pelvis (°)", "Stride (%)"),
+    "crp_deg": ("CRP, thorax − pelvis (°)", "Stride (%)"),
+    "vc_coupling_deg": ("Coupling angle (°)", "Stride (%)"),
+    "knee_flex_deg": ("Knee flexion (°)", "Stride (%)"),
+    "vgrf_bw": ("Vertical GRF (BW)", "Stance (%)"),
+}
+VC_PATTERNS = {
+    "vc_inphase_pct": "In-phase",
+    "vc_antiphase_pct": "Anti-phase",
+    "vc_pelvis_phase_pct": "Pelvis phase",
+    "vc_thorax_phase_pct": "Thorax phase",
+}
+
+
+def palette(groups: Sequence[str], /) -> dict[str, str]:
+    """Okabe–Ito colour per group, in order (reference blue, comparison vermillion).
+
+    Examples
+    --------
+    >>> palette(["healthy", "lbp"])
+    {'healthy': '#0072B2', 'lbp': '#D55E00'}
+    """
+    return {g: OKABE_ITO[i % len(OKABE_ITO)] for i, g in enumerate(groups)}
+
+
+def _figure(width_mm: float, height_mm: float, ncols: int = 1, nrows: int = 1, **kwargs):
+    """Figure of a journal size with a grid of axes (styled, constrained layout)."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width_mm * MM, height_mm * MM),
+                                 layout="constrained", squeeze=False, **kwargs)  # fmt: skip
+    return fig, axes
+
+
+def save(fig: matplotlib.figure.Figure, stem: str | os.PathLike, /) -> None:
+    """Write ``stem.pdf``, ``stem.png`` (300 dpi) and ``stem.svg``; close the figure.
+
+    PDF fonts are embedded as TrueType (``pdf.fonttype`` 42), SVG text stays text
+    (``svg.fonttype`` "none"); creation dates are left out and SVG ids are salted, so the same
+    figure saved twice gives identical bytes.
+    """
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        ".pdf": {"CreationDate": None, "ModDate": None, "Creator": "lbprun"},
+        ".png": {"Software": None},
+        ".svg": {"Date": None, "Creator": "lbprun"},
+    }
+    with plt.rc_context(STYLE):
+        for suffix, meta in metadata.items():
+            fig.savefig(stem.with_suffix(suffix), dpi=DPI, metadata=meta)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- waveforms
+
+
+def _band(curves: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray]:
+    """Group mean and half-width of the band: SD, or the t-based 95 % CI of the mean."""
+    mean = curves.mean(axis=0)
+    sd = curves.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros_like(mean)
+    if band == "sd":
+        return mean, sd
+    if band == "ci":
+        t = scipy.stats.t.ppf(0.975, max(len(curves) - 1, 1))
+        return mean, t * sd / np.sqrt(len(curves))
+    raise ValueError(f"unknown band {band!r} (sd or ci).")
+
+
+def _shade_clusters(ax, clusters: pd.DataFrame) -> None:
+    """Grey span for each SPM cluster with its p-value above it."""
+    for cluster in clusters.itertuples(index=False):
+        ax.axvspan(cluster.start_pct, cluster.end_pct, color=CLUSTER_GREY, lw=0, zorder=0,
+                   gid="spm_cluster")  # fmt: skip
+        label = "p < 0.001" if cluster.p < 0.001 else f"p = {cluster.p:.3f}"
+        ax.text((cluster.start_pct + cluster.end_pct) / 2, 1.0, label, ha="center", va="bottom",
+                fontsize=5.5, transform=ax.get_xaxis_transform())  # fmt: skip
+
+
+def waveform_figure(
+    mean_waves: pd.DataFrame,
+    clusters: pd.DataFrame,
+    /,
+    *,
+    waveform: str,
+    groups: Sequence[str] = ("healthy", "lbp"),
+    band: str = "sd",
+) -> matplotlib.figure.Figure:
+    """Group mean ± SD (or 95 % CI) of one waveform, one panel per condition, SPM clusters shaded.
+
+    Parameters
+    ----------
+    mean_waves : DataFrame
+        Subject × condition mean waveforms (``cohort/waveforms.parquet``).
+    clusters : DataFrame
+        Output of :func:`lbprun.stats.spm_waveforms` (may be empty).
+    waveform : str
+        Which curve (e.g. ``pelvis_rot_deg``, ``vgrf_bw``).
+    groups : sequence of str
+        Groups to draw, reference first.
+    band : {"sd", "ci"}
+        Shaded band: between-subject SD or the 95 % CI of the group mean.
+
+    Returns
+    -------
+    Figure
+        Single column wide for up to two conditions, double column otherwise.
+    """
+    data = mean_waves.loc[mean_waves["waveform"] == waveform]
+    if data.empty:
+        raise ValueError(f"no subject has a {waveform} waveform.")
+    conditions = conditions_of(data)
+    width = SINGLE_COLUMN_MM if len(conditions) <= 2 else DOUBLE_COLUMN_MM
+    fig, axes = _figure(width, 55, ncols=len(conditions), sharey=True)
+    ylabel, xlabel = WAVEFORMS.get(waveform, (waveform, "Cycle (%)"))
+    for ax, condition in zip(axes[0], conditions, strict=True):
+        one = data.loc[data["condition"] == condition]
+        _draw_groups(ax, one, groups, band)
+        mask = (clusters["waveform"] == waveform) & (clusters["condition"] == condition)
+        _shade_clusters(ax, clusters.loc[mask] if len(clusters) else clusters)
+        ax.set(xlim=(0, 100), xlabel=xlabel, xticks=[0, 25, 50, 75, 100])
+        ax.set_title(str(condition), pad=8)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][0].legend(loc="best", handlelength=1.2)
+    return fig
+
+
+def _draw_groups(ax, data: pd.DataFrame, groups: Sequence[str], band: str) -> None:
+    """Mean line and shaded band of each group."""
+    colours = palette(groups)
+    for group in groups:
+        curves = waveform_matrix(data.loc[data["group"] == group])
+        curves = curves[np.isfinite(curves).all(axis=1)]
+        if not len(curves):
+            continue
+        mean, half = _band(curves, band)
+        x = np.linspace(0, 100, len(mean))
+        ax.fill_between(x, mean - half, mean + half, color=colours[group], alpha=0.2, lw=0)
+        ax.plot(x, mean, color=colours[group], label=f"{group} (n = {len(curves)})")
+
+
+# --------------------------------------------------------------------------- discrete outcomes
+
+
+def _jitter(n: int, width: float = 0.08) -> np.ndarray:
+    """Deterministic horizontal jitter (a fixed seed: figures are byte-stable)."""
+    return np.random.default_rng(n).uniform(-width, width, n)
+
+
+def _boxes_and_points(ax, table: pd.DataFrame, column: str, groups, conditions) -> None:
+    """Box per group × condition with every subject as a point over it."""
+    colours = palette(groups)
+    offsets = np.linspace(-0.2, 0.2, len(groups)) if len(groups) > 1 else np.zeros(1)
+    for i, condition in enumerate(conditions):
+        for offset, group in zip(offsets, groups, strict=True):
+            mask = (table["condition"] == condition) & (table["group"] == group)
+            values = table.loc[mask, column].dropna().to_numpy(float)
+            if not len(values):
+                continue
+            ax.boxplot(values, positions=[i + offset], widths=0.3, showfliers=False,
+                       medianprops={"color": colours[group]}, boxprops={"color": colours[group]},
+                       whiskerprops={"color": colours[group]}, capprops={"color": colours[group]},
+                       manage_ticks=False)  # fmt: skip
+            ax.scatter(i + offset + _jitter(len(values)), values, s=6, color=colours[group],
+                       alpha=0.7, lw=0, zorder=3,
+                       label=group if i == 0 else None)  # fmt: skip
+
+
+def _annotate_effects(ax, tests: pd.DataFrame, conditions) -> None:
+    """Hedges' g and adjusted p above each condition."""
+    for i, condition in enumerate(conditions):
+        row = tests.loc[tests["condition"] == condition]
+        if row.empty or not np.isfinite(row["hedges_g"].iloc[0]):
+            continue
+        g, p = row["hedges_g"].iloc[0], row["p_adj"].iloc[0]
+        ptext = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        ax.text(i, 1.0, f"g = {g:.2f}\n{ptext}", ha="center", va="bottom", fontsize=5.5,
+                transform=ax.get_xaxis_transform())  # fmt: skip
+
+
+def discrete_figure(
+    subjects: pd.DataFrame,
+    group_tests: pd.DataFrame,
+    /,
+    *,
+    outcomes: Sequence[str],
+    groups: Sequence[str] = ("healthy", "lbp"),
+) -> matplotlib.figure.Figure:
+    """Subject values over box plots by group × condition, Hedges' g and adjusted p annotated.
+
+    Parameters
+    ----------
+    subjects : DataFrame
+        ``cohort/subjects.csv``.
+    group_tests : DataFrame
+        Output of :func:`lbprun.stats.group_tests`.
+    outcomes : sequence of str
+        One panel per outcome (three per row).
+    groups : sequence of str
+        Groups to draw, reference first.
+    """
+    conditions = conditions_of(subjects)
+    ncols = min(len(outcomes), 3)
+    nrows = -(-len(outcomes) // ncols)
+    width = SINGLE_COLUMN_MM if ncols == 1 else DOUBLE_COLUMN_MM * ncols / 3
+    fig, axes = _figure(width, 55 * nrows, ncols=ncols, nrows=nrows)
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        _boxes_and_points(ax, subjects, outcome, groups, conditions)
+        _annotate_effects(ax, group_tests.loc[group_tests["outcome"] == outcome], conditions)
+        ax.set_xticks(range(len(conditions)), [str(c) for c in conditions])
+        ax.set_xlim(-0.6, len(conditions) - 0.4)
+        ax.set_ylabel(OUTCOME_LABELS.get(outcome, outcome))
+    for ax in axes.flat[len(outcomes) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(loc="lower left", handletextpad=0.2, markerscale=1.5)
+    return fig
+
+
+# --------------------------------------------------------------------------- vector coding
+
+
+def vector_coding_figure(
+    subjects: pd.DataFrame, /, *, groups: Sequence[str] = ("healthy", "lbp")
+) -> matplotlib.figure.Figure:
+    """Percentage of the stride in each coordination pattern: bars (mean ± SD), subject points.
+
+    Parameters
+    ----------
+    subjects : DataFrame
+        ``cohort/subjects.csv`` with ``vc_inphase_pct``, ``vc_antiphase_pct``,
+        ``vc_pelvis_phase_pct`` and ``vc_thorax_phase_pct`` (Chang et al. 2008 bins).
+    groups : sequence of str
+        Groups to draw, reference first.
+    """
+    conditions = conditions_of(subjects)
+    width = SINGLE_COLUMN_MM if len(conditions) <= 2 else DOUBLE_COLUMN_MM
+    fig, axes = _figure(width, 55, ncols=len(conditions), sharey=True)
+    colours = palette(groups)
+    bar = 0.8 / len(groups)
+    for ax, condition in zip(axes[0], conditions, strict=True):
+        table = subjects.loc[subjects["condition"] == condition]
+        for k, group in enumerate(groups):
+            values = table.loc[table["group"] == group, list(VC_PATTERNS)].to_numpy(float)
+            x = np.arange(len(VC_PATTERNS)) - 0.4 + bar * (k + 0.5)
+            ax.bar(x, np.nanmean(values, axis=0), bar * 0.9, yerr=np.nanstd(values, axis=0, ddof=1),
+                   color=colours[group], alpha=0.75, label=group,
+                   error_kw={"elinewidth": 0.6, "capsize": 1.5})  # fmt: skip
+            for j in range(len(VC_PATTERNS)):
+                ax.scatter(x[j] + _jitter(len(values), 0.05), values[:, j], s=3, color="0.2",
+                           lw=0, zorder=3)  # fmt: skip
+        ax.set_xticks(range(len(VC_PATTERNS)), [textwrap.fill(v, 8) for v in VC_PATTERNS.values()])
+        ax.set_title(str(condition))
+    axes[0][0].set_ylabel("Stride in pattern (%)")
+    axes[0][0].legend(loc="upper right")
+    return fig
+
+
+# --------------------------------------------------------------------------- QC
+
+
+def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figure.Figure:
+    """Plot valid strides and plate stances per trial, failed trials marked with their error.
+
+    Parameters
+    ----------
+    trials : DataFrame
+        ``cohort/trials.csv`` (``subject``, ``trial``, ``status``, ``n_strides``,
+        ``n_plate_stances``).
+    failed : DataFrame
+        ``cohort/failed_trials.csv`` (``subject``, ``trial``, ``error``).
+    """
+    labels = (trials["subject"].astype(str) + "/" + trials["trial"].astype(str)).to_numpy()
+    height = float(np.clip(20 + 3.2 * len(labels), 45, 230))
+    fig, axes = _figure(DOUBLE_COLUMN_MM, height, ncols=2, sharey=True)
+    y = np.arange(len(labels))[::-1]
+    panels = (("n_strides", "Valid strides"), ("n_plate_stances", "Force-plate stances"))
+    for ax, (column, title) in zip(axes[0], panels, strict=True):
+        counts = pd.to_numeric(trials.get(column), errors="coerce").fillna(0).to_numpy()
+        ax.barh(y, counts, height=0.7, color=OKABE_ITO[0])
+        ax.set(xlabel=f"{title} (n)", ylim=(-0.7, len(labels) - 0.3))
+    errors = dict(zip(failed["subject"].astype(str) + "/" + failed["trial"].astype(str),
+                      failed["error"].astype(str), strict=True))  # fmt: skip
+    for row, label in zip(y, labels, strict=True):
+        if label in errors:
+            axes[0][0].plot(0, row, marker="x", color=OKABE_ITO[1], ms=4, clip_on=False)
+            axes[0][1].text(0.02, row, "failed: " + textwrap.shorten(errors[label], 70),
+                            color=OKABE_ITO[1], va="center", fontsize=5,
+                            transform=axes[0][1].get_yaxis_transform())  # fmt: skip
+    axes[0][0].set_yticks(y, labels, fontsize=5 if len(labels) > 30 else 6)
+    fig.suptitle(f"{len(labels)} trials, {len(errors)} failed", fontsize=7)
+    return fig
