@@ -21,7 +21,9 @@ Plug-in Gait (:mod:`.pig`)
     ``pig_subject(processing_mm, markers) -> (PigSubject, warnings)``,
     ``davis_hjc(pelvis, subject, side)``, ``chord_joint_centre(wand, proximal, marker, delta)``,
     ``pig_leg(markers, hjc, subject, side) -> (femur, tibia)``,
-    ``knee_angles(femur_R, tibia_R, side)`` -> (flexion, adduction, rotation), YXZ.
+    ``knee_angles(femur_R, tibia_R, side)`` -> (flexion, adduction, rotation), YXZ,
+    ``pig_knee_angles(markers, processing_mm) -> ({"l", "r"}, warnings)`` (all of the above),
+    ``pig_thorax_frame(c7, t10, clav, strn)`` (Nexus's thorax, for validation only).
 Anatomical markers and clusters (:mod:`.jcs`)
     ``harrington_hjc(pelvis, l_asis, r_asis, back, side)``,
     ``jcs_leg(markers, hjc, side) -> (femur, tibia)``,
@@ -47,8 +49,10 @@ from lbprun.kinematics.pig import (
     chord_joint_centre,
     davis_hjc,
     knee_angles,
+    pig_knee_angles,
     pig_leg,
     pig_subject,
+    pig_thorax_frame,
 )
 from lbprun.kinematics.rotations import (
     cardan_angles,
@@ -72,8 +76,10 @@ __all__ = [
     "knee_angles",
     "matrix_from_euler",
     "pelvis_frame",
+    "pig_knee_angles",
     "pig_leg",
     "pig_subject",
+    "pig_thorax_frame",
     "progression_frame",
     "reconstruct_points",
     "relative_rotation",

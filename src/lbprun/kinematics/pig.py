@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lbprun.kinematics.frames import SegmentFrame, frame_from_axes, unit
+from lbprun.kinematics.frames import SegmentFrame, frame_from_axes, pelvis_frame, unit
 from lbprun.kinematics.rotations import euler_from_matrix, relative_rotation
 
 # Davis et al. (1991) angles as stored in Plug-in Gait (radians).
@@ -264,3 +264,59 @@ def knee_angles(femur_rot: np.ndarray, tibia_rot: np.ndarray, /, side: str) -> n
     ang = euler_from_matrix(relative_rotation(femur_rot, tibia_rot), "yxz")
     sign = -1.0 if side == "l" else 1.0
     return np.column_stack([ang[:, 0], sign * ang[:, 1], sign * ang[:, 2]])
+
+
+def pig_thorax_frame(c7: np.ndarray, t10: np.ndarray, clav: np.ndarray, strn: np.ndarray, /):
+    """Plug-in Gait thorax, for comparison with Nexus ``ThoraxAngles`` (not the ISB frame).
+
+    Vertical axis from mid(STRN, T10) to mid(CLAV, C7); anterior axis from mid(C7, T10) to
+    mid(CLAV, STRN), made perpendicular. Plug-in Gait's own thorax axes point down and right;
+    here they are returned as (anterior, left, superior) like every other frame, which is a
+    180° turn about the anterior axis and leaves the rotation angle unchanged.
+
+    Parameters
+    ----------
+    c7, t10, clav, strn : ndarray, shape (n, 3)
+        Plug-in Gait thorax markers (m).
+
+    Returns
+    -------
+    SegmentFrame
+        Origin at CLAV and (anterior, left, superior) axes.
+    """
+    upper, lower = 0.5 * (clav + c7), 0.5 * (strn + t10)
+    front, back = 0.5 * (clav + strn), 0.5 * (c7 + t10)
+    return SegmentFrame(clav, frame_from_axes(upper - lower, front - back, axes="zx"), [])
+
+
+def pig_knee_angles(markers: Mapping[str, np.ndarray], processing: Mapping, /):
+    """Plug-in Gait knee angles of both legs from role-named markers and subject measurements.
+
+    Parameters
+    ----------
+    markers : mapping of str to ndarray, shape (n, 3)
+        Roles ``l_asis``, ``r_asis``, ``l_psis``/``r_psis`` or ``sacrum``, and per side
+        ``thigh``, ``knee_lat``, ``tibia``, ``ankle_lat`` (metres, lab frame, Z up).
+    processing : mapping of str to float
+        C3D PROCESSING values in mm (missing ones are inferred, see :func:`pig_subject`).
+
+    Returns
+    -------
+    angles : dict of str to ndarray, shape (n, 3)
+        ``{"l": ..., "r": ...}``: (flexion, adduction, internal rotation) in degrees.
+    warnings : list of str
+        What was inferred.
+    """
+    subject, warnings = pig_subject(processing, markers)
+    pelvis = pelvis_frame(
+        markers["l_asis"],
+        markers["r_asis"],
+        l_psis=markers.get("l_psis"),
+        r_psis=markers.get("r_psis"),
+        sacrum=markers.get("sacrum"),
+    )
+    angles = {}
+    for side in "lr":
+        femur, tibia = pig_leg(markers, davis_hjc(pelvis, subject, side), subject, side)
+        angles[side] = knee_angles(femur.rot, tibia.rot, side)
+    return angles, warnings + pelvis.warnings
