@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -569,7 +570,8 @@ def _one_plate(raw: dict, index: int, kind: int, warnings: list[str], path: Path
         ch = _cal_matrix(raw, index, warnings, path) @ ch
     force, moment, cop = _plate_wrench(kind, ch, origin)
     frame = _plate_frame(corners)
-    cop_lab = frame @ cop + corners.mean(axis=0)[:, None]
+    with np.errstate(invalid="ignore"):
+        cop_lab = frame @ cop + corners.mean(axis=0)[:, None]
     cop_lab[:, ~(np.abs(force[2]) >= _COP_MIN_FORCE_N)] = np.nan
     return {
         "kind": kind,
@@ -616,7 +618,8 @@ def _axis_from_corners(corner_sets: list[np.ndarray]) -> tuple[int, float] | Non
 
 def _axis_from_markers(markers: np.ndarray) -> int:
     """Find the axis of body height: widest within-frame marker spread, rarely below floor."""
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames are expected
         spread = np.nanmedian(np.nanmax(markers, axis=1) - np.nanmin(markers, axis=1), axis=0)
         scale = np.nanmax(np.abs(markers))
         above = [np.mean(v[np.isfinite(v)] > -0.03 * scale) for v in np.moveaxis(markers, -1, 0)]

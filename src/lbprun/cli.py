@@ -1,0 +1,164 @@
+"""The ``lbprun`` command line: thin wrappers around the library.
+
+Each subcommand is a pair of small functions registered in :data:`SUBCOMMANDS`:
+``add_arguments(parser)`` declares its options and ``run(args) -> int`` calls into the
+``lbprun`` modules and returns the exit code. To add a subcommand, write the two functions and
+call :func:`register` (or add an entry to the dict) -- nothing else here needs to change.
+
+Bad input ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+#: name -> (one-line help, add_arguments, run)
+SUBCOMMANDS: dict[
+    str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
+
+EXIT_BAD_INPUT = 2
+_LOADED_N = 50.0  # a plate whose vertical force exceeds this was stood or run on
+
+
+def register(
+    name: str,
+    help_text: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int],
+) -> None:
+    """Add a subcommand to ``lbprun``."""
+    SUBCOMMANDS[name] = (help_text, add_arguments, run)
+
+
+# --------------------------------------------------------------------------------------------
+# inspect
+# --------------------------------------------------------------------------------------------
+
+
+def _inspect_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("trial", help="C3D file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--markerset", default="auto", help="auto, a built-in set name or a YAML file"
+    )
+
+
+def describe(trial, /, *, markerset: str = "auto") -> dict:
+    """Summarise a loaded trial as the JSON object ``lbprun inspect --json`` prints."""
+    from lbprun.markersets import ROLES, resolve
+
+    name, mapping = resolve(trial, markerset)
+    plates = []
+    for plate in trial.plates:
+        peak = float(np.nanmax(plate.vertical_n, initial=0.0)) if plate.force_n.size else 0.0
+        plates.append(
+            {
+                "index": plate.index,
+                "type": plate.plate_type,
+                "samples": int(plate.force_n.shape[0]),
+                "loaded": peak > _LOADED_N,
+                "peak_vertical_n": round(peak, 1),
+            }
+        )
+    return {
+        "file": str(trial.path),
+        "frames": trial.frames,
+        "frames_declared": trial.frames_declared,
+        "first_frame": trial.first_frame,
+        "markers_hz": trial.markers_hz,
+        "analog_hz": trial.analog_hz,
+        "duration_s": round(trial.duration_s, 4),
+        "units": trial.units,
+        "vertical_axis": trial.vertical_axis,
+        "label_prefix": trial.metadata.get("label_prefix", ""),
+        "reader": trial.metadata.get("reader", ""),
+        "n_markers": len(trial.labels),
+        "model_outputs": sorted(trial.model_outputs),
+        "markerset": name,
+        "roles": {role: mapping.get(role) for role in ROLES},
+        "plates": plates,
+        "events": [
+            {"label": e.label, "context": e.context, "time_s": round(e.time_s, 4)}
+            for e in trial.events
+        ],
+        "warnings": list(trial.warnings),
+    }
+
+
+def _format_text(info: dict) -> str:
+    lines = [
+        f"file            {info['file']}",
+        f"frames          {info['frames']} (header declares {info['frames_declared']})",
+        f"rates           markers {info['markers_hz']:g} Hz, analog {info['analog_hz']:g} Hz",
+        f"duration        {info['duration_s']:g} s",
+        f"units           {info['units']} (converted to m)",
+        f"vertical axis   {info['vertical_axis']} (rotated to +Z)",
+        f"label prefix    {info['label_prefix'] or '(none)'}",
+        f"markers         {info['n_markers']}, model outputs {len(info['model_outputs'])}",
+        f"marker set      {info['markerset']}",
+    ]
+    lines += [f"  {role:<14}{label or 'missing'}" for role, label in info["roles"].items()]
+    lines.append(f"force plates    {len(info['plates'])}")
+    for p in info["plates"]:
+        state = "loaded" if p["loaded"] else "unloaded"
+        lines.append(
+            f"  plate {p['index'] + 1}: type {p['type']}, {state}, "
+            f"peak vertical {p['peak_vertical_n']:g} N"
+        )
+    lines.append(f"events          {len(info['events'])}")
+    lines += [f"  {e['time_s']:8.3f} s  {e['context']} {e['label']}" for e in info["events"]]
+    lines.append(f"warnings        {len(info['warnings'])}")
+    lines += [f"  {w}" for w in info["warnings"]]
+    return "\n".join(lines)
+
+
+def _inspect_run(args: argparse.Namespace) -> int:
+    from lbprun.c3d import load
+
+    info = describe(load(args.trial), markerset=args.markerset)
+    print(json.dumps(info, indent=2) if args.json else _format_text(info))
+    return 0
+
+
+register(
+    "inspect", "say what is in a trial and how it will be read", _inspect_arguments, _inspect_run
+)
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``lbprun`` parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="lbprun", description="Running biomechanics in low back pain, from C3D trials."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, run) in SUBCOMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        add_arguments(sub)
+        sub.set_defaults(_run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``lbprun``; return the exit code (0 ok, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except Exception as error:  # bad data must end in one line, never a traceback
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
