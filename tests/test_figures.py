@@ -97,7 +97,7 @@ def test_discrete_figure_annotates_hedges_g(tmp_path):
     fig = figures.discrete_figure(subjects, tests, outcomes=["pelvis_rot_rom_deg", "valr_bw_s"])
     texts = [t.get_text() for t in fig.axes[0].texts]
     expected = tests.query("outcome == 'pelvis_rot_rom_deg'")["hedges_g"]
-    assert [t.split("\n")[0] for t in texts] == [f"g = {g:.2f}" for g in expected]
+    assert [t.split("\n")[0] for t in texts] == [f"g = {g:.2f}".replace("-", "−") for g in expected]
     # every subject drawn as a point: 2 groups × 2 conditions × 8 subjects
     assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 32
     figures.save(fig, tmp_path / "discrete")

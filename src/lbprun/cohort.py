@@ -110,7 +110,9 @@ def gather(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = [_trial_row(d, _lookup(meta, d)) for d in dirs]
-    table = pd.DataFrame(rows, columns=_union(rows))
+    table = pd.DataFrame(
+        rows, columns=_union([dict.fromkeys([*ID_COLUMNS, "path", "status"]), *rows])
+    )
     ok_dirs = [d for d, row in zip(dirs, rows, strict=True) if row.get("status") == "ok"]
     ok_meta = [_lookup(meta, d) for d in ok_dirs]
     table.to_csv(out / "trials.csv", index=False, lineterminator="\n")

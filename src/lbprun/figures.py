@@ -8,12 +8,14 @@ text), with timestamps removed and SVG ids salted so that reruns are byte-identi
 
 from __future__ import annotations
 
+import functools
 import os
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only, never a window
 
@@ -82,12 +84,28 @@ def palette(groups: Sequence[str], /) -> dict[str, str]:
     return {g: OKABE_ITO[i % len(OKABE_ITO)] for i, g in enumerate(groups)}
 
 
+def styled(function):
+    """Run a figure function under the journal style (artists take rcParams when created)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context(STYLE):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
 def _figure(width_mm: float, height_mm: float, ncols: int = 1, nrows: int = 1, **kwargs):
-    """Figure of a journal size with a grid of axes (styled, constrained layout)."""
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width_mm * MM, height_mm * MM),
-                                 layout="constrained", squeeze=False, **kwargs)  # fmt: skip
-    return fig, axes
+    """Figure of a journal size with a grid of axes (constrained layout)."""
+    return plt.subplots(nrows, ncols, figsize=(width_mm * MM, height_mm * MM),
+                        layout="constrained", squeeze=False, **kwargs)  # fmt: skip
+
+
+def _legend_on_top(fig, ax) -> None:
+    """One legend for the figure, above the panels, so it never hides data."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=max(len(labels), 1),
+               handlelength=1.2, columnspacing=1.5)  # fmt: skip
 
 
 def save(fig: matplotlib.figure.Figure, stem: str | os.PathLike, /) -> None:
@@ -135,6 +153,7 @@ def _shade_clusters(ax, clusters: pd.DataFrame) -> None:
                 fontsize=5.5, transform=ax.get_xaxis_transform())  # fmt: skip
 
 
+@styled
 def waveform_figure(
     mean_waves: pd.DataFrame,
     clusters: pd.DataFrame,
@@ -179,7 +198,7 @@ def waveform_figure(
         ax.set(xlim=(0, 100), xlabel=xlabel, xticks=[0, 25, 50, 75, 100])
         ax.set_title(str(condition), pad=8)
     axes[0][0].set_ylabel(ylabel)
-    axes[0][0].legend(loc="best", handlelength=1.2)
+    _legend_on_top(fig, axes[0][0])
     return fig
 
 
@@ -232,10 +251,12 @@ def _annotate_effects(ax, tests: pd.DataFrame, conditions) -> None:
             continue
         g, p = row["hedges_g"].iloc[0], row["p_adj"].iloc[0]
         ptext = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-        ax.text(i, 1.0, f"g = {g:.2f}\n{ptext}", ha="center", va="bottom", fontsize=5.5,
+        label = f"g = {g:.2f}".replace("-", "−")  # typographic minus
+        ax.text(i, 1.0, f"{label}\n{ptext}", ha="center", va="bottom", fontsize=5.5,
                 transform=ax.get_xaxis_transform())  # fmt: skip
 
 
+@styled
 def discrete_figure(
     subjects: pd.DataFrame,
     group_tests: pd.DataFrame,
@@ -270,13 +291,14 @@ def discrete_figure(
         ax.set_ylabel(OUTCOME_LABELS.get(outcome, outcome))
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
-    axes.flat[0].legend(loc="lower left", handletextpad=0.2, markerscale=1.5)
+    _legend_on_top(fig, axes.flat[0])
     return fig
 
 
 # --------------------------------------------------------------------------- vector coding
 
 
+@styled
 def vector_coding_figure(
     subjects: pd.DataFrame, /, *, groups: Sequence[str] = ("healthy", "lbp")
 ) -> matplotlib.figure.Figure:
@@ -309,15 +331,16 @@ def vector_coding_figure(
         ax.set_xticks(range(len(VC_PATTERNS)), [textwrap.fill(v, 8) for v in VC_PATTERNS.values()])
         ax.set_title(str(condition))
     axes[0][0].set_ylabel("Stride in pattern (%)")
-    axes[0][0].legend(loc="upper right")
+    _legend_on_top(fig, axes[0][0])
     return fig
 
 
 # --------------------------------------------------------------------------- QC
 
 
+@styled
 def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figure.Figure:
-    """Plot valid strides and plate stances per trial, failed trials marked with their error.
+    """Plot strides and force-plate stances per trial, failed trials marked with their error.
 
     Parameters
     ----------
@@ -331,11 +354,12 @@ def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figur
     height = float(np.clip(20 + 3.2 * len(labels), 45, 230))
     fig, axes = _figure(DOUBLE_COLUMN_MM, height, ncols=2, sharey=True)
     y = np.arange(len(labels))[::-1]
-    panels = (("n_strides", "Valid strides"), ("n_plate_stances", "Force-plate stances"))
+    panels = (("n_strides", "Strides"), ("n_plate_stances", "Force-plate stances"))
     for ax, (column, title) in zip(axes[0], panels, strict=True):
         counts = pd.to_numeric(trials.get(column), errors="coerce").fillna(0).to_numpy()
         ax.barh(y, counts, height=0.7, color=OKABE_ITO[0])
         ax.set(xlabel=f"{title} (n)", ylim=(-0.7, len(labels) - 0.3))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     errors = dict(zip(failed["subject"].astype(str) + "/" + failed["trial"].astype(str),
                       failed["error"].astype(str), strict=True))  # fmt: skip
     for row, label in zip(y, labels, strict=True):
