@@ -20,7 +20,8 @@ each candidate stance (a minimum of the foot centre's height between two swing m
 clearance of every foot marker is its height above its own lowest point in that stance (which
 also absorbs markers' different heights and a runway or lab calibration that is not level);
 the foot's clearance is the smallest of them, and TD (TO) is the instant it falls below (rises
-above) a few millimetres. Against the plates (kinematic - plate, mean ± SD, ms, tests/test_events.py):
+above) a few millimetres. Against the plates (kinematic - plate, mean ± SD, ms; see
+tests/test_events.py):
 
 ==========================  =============  ============  =============
 file (foot markers)         ours, raw TD   ours, TO      Handsaker TD
