@@ -229,6 +229,24 @@ def test_truncated_copy_is_an_error_not_a_short_trial(c3d_dir, tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
+def _parameter_structure_offsets(data: bytes) -> list[int]:
+    """Byte offsets of the parameter section's structure: name lengths, ids, links, types, dims."""
+    p = (data[0] - 1) * 512 + 4
+    offsets = []
+    while p + 4 < len(data):
+        n_chars = abs(int.from_bytes(data[p : p + 1], "little", signed=True))
+        group_id = int.from_bytes(data[p + 1 : p + 2], "little", signed=True)
+        link = p + 2 + n_chars
+        step = int.from_bytes(data[link : link + 2], "little", signed=True)
+        offsets += [p, p + 1, link, link + 1]
+        if group_id > 0:
+            offsets += [link + 2, link + 3, link + 4]  # type, number of dimensions, first dim
+        if n_chars == 0 or step <= 0:
+            break
+        p = link + step
+    return offsets
+
+
 def _corruptions(data: bytes, rng: np.random.Generator) -> dict[str, bytes]:
     param_start = (data[0] - 1) * 512
     data_start = int.from_bytes(data[16:18], "little") * 512 - 512
@@ -241,11 +259,16 @@ def _corruptions(data: bytes, rng: np.random.Generator) -> dict[str, bytes]:
         "data": (data_start, len(data)),
     }
     for region, (lo, hi) in regions.items():
-        for k in range(8 if region != "data" else 4):
+        for k in range({"header": 8, "params": 10, "data": 4}[region]):
             flipped = bytearray(data)
             at = int(rng.integers(lo, hi))
             flipped[at] = int(rng.integers(0, 256))
             variants[f"flip_{region}{k}_{at}"] = bytes(flipped)
+    structure = _parameter_structure_offsets(data)
+    for k, at in enumerate(rng.choice(structure, size=30, replace=False)):
+        flipped = bytearray(data)
+        flipped[at] = int(rng.integers(0, 256))
+        variants[f"flip_structure{k}_{at}"] = bytes(flipped)
     return variants
 
 
@@ -260,12 +283,21 @@ def test_corrupted_corpus_never_crashes_hangs_or_shortens(c3d_dir, tmp_path):
         try:
             trial = load(path, timeout_s=3.0)
         except C3DError as error:
-            _assert_one_sentence(error, path)
-            outcomes["error"] += 1
+            message = _assert_one_sentence(error, path)
+            kind = (
+                "crash"
+                if "crashed" in message
+                else "hang"
+                if "did not finish" in message
+                else "error"
+            )
+            outcomes[kind] = outcomes.get(kind, 0) + 1
             continue
         outcomes["loaded"] += 1
         assert trial.frames == trial.frames_declared, name
         if name.startswith("trunc"):
             assert trial.frames == 80, f"{name} returned a shorter trial"
     print(outcomes)
-    assert outcomes["error"] >= 19  # empty, zeros, header-only and every truncation
+    assert (
+        sum(v for k, v in outcomes.items() if k != "loaded") >= 19
+    )  # empty, zeros, header-only and every truncation

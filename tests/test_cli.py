@@ -1,0 +1,76 @@
+"""lbprun inspect: exactly the contract's keys, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from lbprun.cli import SUBCOMMANDS, main
+
+CONTRACT_KEYS = {
+    "frames",
+    "frames_declared",
+    "markers_hz",
+    "analog_hz",
+    "units",
+    "vertical_axis",
+    "markerset",
+    "roles",
+    "plates",
+    "events",
+    "warnings",
+}
+
+
+def test_inspect_json_on_a_real_trial(c3d_dir, capsys):
+    assert main(["inspect", str(c3d_dir / "dorn2012_flash-running/JA1Gait21.c3d"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert set(info) >= CONTRACT_KEYS
+    assert (info["frames"], info["frames_declared"], info["markers_hz"]) == (837, 837, 250.0)
+    assert (info["analog_hz"], info["units"], info["vertical_axis"]) == (1500.0, "mm", "+Z")
+    assert info["markerset"] == "dorn_melbourne" and info["roles"]["ij"] == "MAN"
+    assert info["roles"]["l_psis"] is None  # missing roles are listed, as null
+    assert sum(p["loaded"] for p in info["plates"]) == 5
+    assert max(p["peak_vertical_n"] for p in info["plates"]) > 2000
+    assert len(info["events"]) == 12
+
+
+def test_inspect_text_lists_roles_plates_and_warnings(c3d_dir, capsys):
+    assert main(["inspect", str(c3d_dir / "nimblephysics/JH_01.c3d")]) == 0
+    out = capsys.readouterr().out
+    assert "vertical axis   +Z" in out and "l_asis" in out and "missing" in out
+    assert "plate 1: type 4, loaded" in out and "sign was flipped" in out
+
+
+def test_inspect_bad_file_exits_2_with_one_line(c3d_dir, capsys):
+    assert main(["inspect", str(c3d_dir / "crafted/segfault_ezc3d.c3d"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: segfault_ezc3d.c3d:")
+
+
+def test_console_entry_point_without_traceback(tmp_path):
+    empty = tmp_path / "empty.c3d"
+    empty.write_bytes(b"")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from lbprun.cli import main; sys.exit(main())",
+            "inspect",
+            str(empty),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "error: empty.c3d: the file is empty\n"
+
+
+def test_subcommands_are_a_registry():
+    help_text, add_arguments, run = SUBCOMMANDS["inspect"]
+    assert callable(add_arguments) and callable(run) and help_text
