@@ -124,3 +124,10 @@ def test_qc_figure_marks_failed_trials(tmp_path):
     assert [b.get_width() for b in fig.axes[0].patches] == [12, 9, 0]
     assert any("failed: x.c3d has no force plate." in t.get_text() for t in fig.axes[1].texts)
     figures.save(fig, tmp_path / "qc")
+
+
+def test_waveform_figure_shades_one_method_when_both_are_given():
+    both = pd.concat([CLUSTERS, CLUSTERS.assign(method="nonparametric", start_pct=42.0)])
+    fig = figures.waveform_figure(_waves(), both, waveform="pelvis_rot_deg")
+    spans = [p for p in fig.axes[1].patches if p.get_gid() == "spm_cluster"]
+    assert [s.get_x() for s in spans] == [40.0]  # the parametric cluster only

@@ -207,3 +207,13 @@ def test_associations_recover_planted_slopes():
     speed = rows.loc[("knee_flex_td_deg", "speed_within_mps")]
     assert speed["ci_low"] < 2.0 < speed["ci_high"]  # planted 2 deg per m/s
     assert rows.loc[("lr_3_12_bw_s", "knee_flex_td_deg"), "note"].startswith("not fitted")
+
+
+def test_mixed_model_with_categorical_condition_and_unused_level():
+    subjects = _subjects(interaction=4.0)
+    subjects["condition"] = pd.Categorical(subjects["condition"], ["run", "walk", "sprint"])
+    terms = stats.mixed_models(subjects, outcomes=["mixed"]).set_index("term")
+    # reference condition is now "run": the interaction flips sign
+    inter = terms.loc["group[T.lbp]:condition[T.walk]"]
+    assert inter["ci_low"] < -4.0 < inter["ci_high"]
+    assert not terms.index.str.contains("sprint").any()

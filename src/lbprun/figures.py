@@ -143,6 +143,27 @@ def _band(curves: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"unknown band {band!r} (sd or ci).")
 
 
+def _is(column: pd.Series, value) -> pd.Series:
+    """Label equality that survives a CSV round trip (condition "3.0" read back as 3.0)."""
+    return column.astype(str) == str(value)
+
+
+def _clusters_of(clusters: pd.DataFrame, waveform: str, condition) -> pd.DataFrame:
+    """Clusters of one waveform × condition, from one SPM method only (parametric if present).
+
+    ``stats/spm_clusters.csv`` may hold parametric and non-parametric results together; shading
+    both would draw each cluster twice.
+    """
+    if clusters.empty:
+        return clusters
+    mine = clusters.loc[_is(clusters["waveform"], waveform) & _is(clusters["condition"], condition)]
+    if "method" in mine and mine["method"].nunique() > 1:
+        methods = list(pd.unique(mine["method"]))
+        method = "parametric" if "parametric" in methods else methods[0]
+        mine = mine.loc[mine["method"] == method]
+    return mine
+
+
 def _shade_clusters(ax, clusters: pd.DataFrame) -> None:
     """Grey span for each SPM cluster with its p-value above it."""
     for cluster in clusters.itertuples(index=False):
@@ -181,7 +202,9 @@ def waveform_figure(
     Returns
     -------
     Figure
-        Single column wide for up to two conditions, double column otherwise.
+        Single column wide for up to two conditions, double column otherwise. Curves are
+        averaged linearly across subjects (CRP of pelvis and thorax stays well inside ±180°
+        in running; the coupling angle is better read from :func:`vector_coding_figure`).
     """
     data = mean_waves.loc[mean_waves["waveform"] == waveform]
     if data.empty:
@@ -193,8 +216,7 @@ def waveform_figure(
     for ax, condition in zip(axes[0], conditions, strict=True):
         one = data.loc[data["condition"] == condition]
         _draw_groups(ax, one, groups, band)
-        mask = (clusters["waveform"] == waveform) & (clusters["condition"] == condition)
-        _shade_clusters(ax, clusters.loc[mask] if len(clusters) else clusters)
+        _shade_clusters(ax, _clusters_of(clusters, waveform, condition))
         ax.set(xlim=(0, 100), xlabel=xlabel, xticks=[0, 25, 50, 75, 100])
         ax.set_title(str(condition), pad=8)
     axes[0][0].set_ylabel(ylabel)
@@ -246,7 +268,7 @@ def _boxes_and_points(ax, table: pd.DataFrame, column: str, groups, conditions) 
 def _annotate_effects(ax, tests: pd.DataFrame, conditions) -> None:
     """Hedges' g and adjusted p above each condition."""
     for i, condition in enumerate(conditions):
-        row = tests.loc[tests["condition"] == condition]
+        row = tests.loc[_is(tests["condition"], condition)]
         if row.empty or not np.isfinite(row["hedges_g"].iloc[0]):
             continue
         g, p = row["hedges_g"].iloc[0], row["p_adj"].iloc[0]

@@ -239,6 +239,10 @@ def mixed_models(
     for outcome in outcomes:
         columns = ["subject", "group", "condition", outcome, *covariates]
         data = subjects.reindex(columns=columns).dropna().reset_index(drop=True)
+        order = conditions_of(data) if len(data) else []
+        # plain labels: unused categories would become all-zero (singular) design columns
+        data["condition"] = pd.Categorical(data["condition"].astype(str),
+                                           categories=[str(c) for c in order])  # fmt: skip
         try:
             if data["group"].nunique() < 2 or data["subject"].nunique() < 3:
                 raise ValueError("fewer than two groups or three subjects with this outcome")
