@@ -139,11 +139,25 @@ def render_conf(root: Path, *, node: str) -> str:
 
 
 def _pid_alive(pid_file: Path) -> bool:
+    """Whether the daemon named by ``pid_file`` (``slurmd.pid`` -> slurmd) is running."""
     try:
-        os.kill(int(pid_file.read_text().strip()), 0)
+        pid = int(pid_file.read_text().strip())
+        # A stale pid file may name a pid since reused by another program.
+        return Path(f"/proc/{pid}/comm").read_text().strip() == pid_file.stem
     except (OSError, ValueError):
         return False
-    return True
+
+
+def _daemon(*cmd: str) -> None:
+    """Start a daemon that forks into the background, holding none of our pipes open."""
+    subprocess.run(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        timeout=30,
+    )
 
 
 def _munge_works() -> bool:
@@ -165,7 +179,7 @@ def _start_munged() -> bool:
     subprocess.run(
         ["install", "-d", "-o", "munge", "-g", "munge", "-m", "0755", "/run/munge"], check=True
     )
-    subprocess.run(["runuser", "-u", "munge", "--", "munged"], check=True, timeout=30)
+    _daemon("runuser", "-u", "munge", "--", "munged")
     _wait(_munge_works, timeout=10, what="munged to answer")
     return True
 
@@ -233,12 +247,12 @@ def start(root: Path = DEFAULT_ROOT, *, timeout: float = 60.0) -> tuple[SlurmClu
     conf = str(cluster.conf)
     if not _pid_alive(root / "slurmctld.pid"):
         # -c: forget jobs of an earlier run, so every session starts with an empty queue.
-        subprocess.run(["slurmctld", "-c", "-f", conf], env=cluster.env(), check=True)
+        _daemon("slurmctld", "-c", "-f", conf)
         started.append("slurmctld")
     elif changed:
         cluster.run("scontrol", "reconfigure")
     if not _pid_alive(root / "slurmd.pid"):
-        subprocess.run(["slurmd", "-f", conf], env=cluster.env(), check=True)
+        _daemon("slurmd", "-f", conf)
         started.append("slurmd")
     _wait(
         lambda: _node_ready(cluster),

@@ -10,10 +10,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,3 +101,65 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm_cluster, tmp_path):
     # The plugin kept one SLURM log per job under .snakemake/slurm_logs (profile setting).
     logs = sorted(p.stem for p in (tmp_path / ".snakemake" / "slurm_logs").rglob("*.log"))
     assert logs == sorted(submitted)
+
+
+# ---------------------------------------------------------------------------------------------
+# The lbprun workflow itself: the tiny demo through SLURM gives the local run's results.
+
+
+def _load_workflow_tests():
+    """Reuse test_workflow.py's runner and ``tiny_demo`` fixture, or None if it is absent."""
+    path = Path(__file__).with_name("test_workflow.py")
+    spec = importlib.util.spec_from_file_location("lbprun_workflow_tests", path)
+    if not path.is_file():
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+workflow_tests = _load_workflow_tests()
+if workflow_tests is not None:
+    tiny_demo = workflow_tests.tiny_demo  # the workflow helper's 2 + 2 subject, 4 s demo
+else:
+
+    @pytest.fixture
+    def tiny_demo():
+        pytest.skip("tests/test_workflow.py (tiny demo fixture) is missing")
+
+
+COMPARED = ("cohort/trials.csv", "cohort/subjects.csv", "stats/group_tests.csv")
+
+
+def read_result(workdir: Path, rel: str) -> pd.DataFrame:
+    """A results table with this run's folder replaced by a placeholder in every text cell."""
+    table = pd.read_csv(workdir / "results" / rel)
+    text = table.select_dtypes(include=["object", "str"]).columns
+    table[text] = table[text].apply(lambda col: col.str.replace(str(workdir), "<workdir>"))
+    return table
+
+
+def test_demo_through_slurm_equals_local_run(slurm_cluster, tiny_demo, tmp_path_factory):
+    on_slurm = tmp_path_factory.mktemp("on_slurm")
+    shutil.copytree(tiny_demo, on_slurm, dirs_exist_ok=True)  # sheets and config, no results
+    local = workflow_tests.snakemake(tiny_demo, "--cores", "2")
+    assert local.returncode == 0, local.stderr[-3000:]
+
+    run = workflow_tests.snakemake(on_slurm, "--profile", str(PROFILE), *FAST_POLL, timeout=280)
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, log[-6000:]
+    submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", log))
+    finished = re.findall(r"JobId=(\d+) .*?JobState=(\w+)", slurm_cluster.jobcomp_log.read_text())
+    assert {job for job, state in finished if state == "COMPLETED"} >= submitted
+    # Every batch of trials was extracted by a SLURM job, not locally.
+    batches = list((on_slurm / "results" / "batches").glob("*.tsv"))
+    batch_logs = list(
+        (on_slurm / ".snakemake" / "slurm_logs" / "rule_extract_batch").rglob("*.log")
+    )
+    assert len(batches) >= 2 and len(batch_logs) == len(batches)
+
+    for rel in COMPARED:
+        pd.testing.assert_frame_equal(
+            read_result(on_slurm, rel), read_result(tiny_demo, rel), check_exact=False, rtol=1e-12
+        )
