@@ -217,3 +217,11 @@ def test_mixed_model_with_categorical_condition_and_unused_level():
     inter = terms.loc["group[T.lbp]:condition[T.walk]"]
     assert inter["ci_low"] < -4.0 < inter["ci_high"]
     assert not terms.index.str.contains("sprint").any()
+
+
+def test_discriminant_skips_absent_or_empty_outcomes():
+    subjects = _subjects().assign(crp_marp_deg=np.nan)
+    result = stats.discriminant(subjects, outcomes=["planted", "crp_marp_deg", "not_a_column"])
+    rows = result[result["condition"] == "run"].set_index("outcome")
+    assert rows.loc[["crp_marp_deg", "not_a_column"], "accuracy"].isna().all()
+    assert rows.loc["all", "accuracy"] == rows.loc["planted", "accuracy"]  # only planted left

@@ -244,6 +244,9 @@ def mixed_models(
         data["condition"] = pd.Categorical(data["condition"].astype(str),
                                            categories=[str(c) for c in order])  # fmt: skip
         try:
+            missing = [c for c in columns if c not in subjects]
+            if missing:
+                raise ValueError(f"column(s) {', '.join(missing)} missing")
             if data["group"].nunique() < 2 or data["subject"].nunique() < 3:
                 raise ValueError("fewer than two groups or three subjects with this outcome")
             table, notes = _fit_mixed(_formula(outcome, data, covariates, reference), data)
@@ -466,25 +469,32 @@ def discriminant(
 
 
 def _discriminant_condition(table, outcomes, comparison, shrinkage) -> pd.DataFrame:
-    """Single-outcome rows and the "all" row for one condition."""
+    """Single-outcome rows and the "all" row for one condition.
+
+    Outcomes absent from the table or without any value in this condition (e.g. coordination
+    measures of trials without thorax markers) get NaN and are left out of the "all" model.
+    """
+    present = [o for o in outcomes if o in table and table[o].notna().any()]
     rows = []
     for outcome in [*outcomes, "all"]:
-        used = outcomes if outcome == "all" else [outcome]
-        data = table.dropna(subset=used)
-        is_comparison = (data["group"] == comparison).to_numpy()
-        row = {"outcome": outcome, "n_reference": int((~is_comparison).sum()),
-               "n_comparison": int(is_comparison.sum())}  # fmt: skip
-        if min(row["n_reference"], row["n_comparison"]) >= 2:
-            row.update(_cross_validate(data, used, is_comparison, shrinkage))
+        used = present if outcome == "all" else [outcome]
+        row = {"outcome": outcome}
+        if used and set(used) <= set(present):
+            data = table.dropna(subset=used)
+            is_comparison = (data["group"] == comparison).to_numpy()
+            row.update(n_reference=int((~is_comparison).sum()),
+                       n_comparison=int(is_comparison.sum()))  # fmt: skip
+            if min(row["n_reference"], row["n_comparison"]) >= 2:
+                row.update(_cross_validate(data, used, is_comparison, shrinkage))
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    data = table.dropna(subset=outcomes)
+    frame = pd.DataFrame(rows).set_index("outcome", drop=False)
+    data = table.dropna(subset=present)
     is_comparison = (data["group"] == comparison).to_numpy()
-    if min(is_comparison.sum(), (~is_comparison).sum()) >= 2:
-        weights, importance = _structure(data, outcomes, is_comparison, shrinkage)
-        frame.loc[: len(outcomes) - 1, "coefficient"] = weights
-        frame.loc[: len(outcomes) - 1, "importance"] = importance
-    return frame
+    if present and min(is_comparison.sum(), (~is_comparison).sum()) >= 2:
+        weights, importance = _structure(data, present, is_comparison, shrinkage)
+        frame.loc[present, "coefficient"] = weights
+        frame.loc[present, "importance"] = importance
+    return frame.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- associations
