@@ -225,3 +225,12 @@ def test_discriminant_skips_absent_or_empty_outcomes():
     rows = result[result["condition"] == "run"].set_index("outcome")
     assert rows.loc[["crp_marp_deg", "not_a_column"], "accuracy"].isna().all()
     assert rows.loc["all", "accuracy"] == rows.loc["planted", "accuracy"]  # only planted left
+
+
+def test_spm_with_zero_variance_warns_and_skips_that_waveform():
+    waves = _waves()
+    flat = waves["waveform"] == "thorax_rot_deg"
+    waves.loc[flat, list(WAVE_COLUMNS)] = 1.0  # every subject identical
+    with pytest.warns(RuntimeWarning, match="thorax_rot_deg .run. not run: .* zero variance"):
+        clusters = stats.spm_waveforms(waves)
+    assert list(clusters["waveform"]) == ["pelvis_rot_deg"]

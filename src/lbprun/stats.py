@@ -348,6 +348,12 @@ def _spm_rows(block: pd.DataFrame, groups: tuple, test: dict, ids: dict) -> list
     y = [m[np.isfinite(m).all(axis=1)] for m in y]
     if min(len(m) for m in y) < 2:
         return []
+    flat = sorted({int(i) for m in y for i in np.flatnonzero(np.ptp(m, axis=0) == 0)})
+    if flat:  # spm1d cannot estimate smoothness there; say so instead of failing the cohort
+        warnings.warn(f"SPM of {ids['waveform']} ({ids['condition']}) not run: a group has "
+                      f"zero variance at {len(flat)} of {y[0].shape[1]} points.",
+                      RuntimeWarning, stacklevel=3)  # fmt: skip
+        return []
     inference = _spm_clusters(y[1], y[0], **test)
     scale = 100.0 / (y[0].shape[1] - 1)  # node index -> % of cycle
     rows = []
