@@ -132,6 +132,29 @@ register(
 
 
 # --------------------------------------------------------------------------------------------
+# init (lbprun.init: draft sheets from a folder of C3D files)
+# --------------------------------------------------------------------------------------------
+
+
+def _init_arguments(parser: argparse.ArgumentParser) -> None:
+    from lbprun.init import add_arguments
+
+    add_arguments(parser)
+
+
+def _init_run(args: argparse.Namespace) -> int:
+    from lbprun.init import run
+
+    return run(args)
+
+
+register(
+    "init", "draft participants and trials sheets from a folder of C3D files", _init_arguments,
+    _init_run,
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 

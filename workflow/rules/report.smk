@@ -6,7 +6,6 @@
 rule participants_table:
     input:
         participants=config["participants"],
-        trials=f"{RESULTS}/cohort/trials.csv",
     output:
         table_outputs("participants"),
     params:

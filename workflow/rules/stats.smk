@@ -100,7 +100,7 @@ rule discriminant:
 rule associations:
     input:
         stances=f"{RESULTS}/cohort/stances.csv",
-        trials=f"{RESULTS}/cohort/trials.csv",
+        subjects=f"{RESULTS}/cohort/subjects.csv",
     output:
         report(
             f"{RESULTS}/stats/associations.csv",

@@ -8,10 +8,9 @@ from lbprun import stats
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 logging.captureWarnings(True)
-p = snakemake.params.stats
 result = stats.associations(
     pd.read_csv(snakemake.input.stances),
-    trials=pd.read_csv(snakemake.input.trials),
-    reference=p["reference"],
+    pd.read_csv(snakemake.input.subjects),
+    reference=snakemake.params.stats["reference"],
 )
 result.to_csv(snakemake.output[0], index=False, lineterminator="\n")

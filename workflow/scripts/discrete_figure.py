@@ -1,22 +1,22 @@
 """Discrete outcomes by group and condition with effect sizes -> results/figures/discrete.*."""
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
-from lbprun import cohort, figures
+from lbprun import figures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 logging.captureWarnings(True)
-p, f = snakemake.params.stats, snakemake.params.figures
+p = snakemake.params.stats
 subjects = pd.read_csv(snakemake.input.subjects)
+if p["conditions"]:
+    subjects["condition"] = pd.Categorical(subjects["condition"].astype(str), p["conditions"])
 fig = figures.discrete_figure(
     subjects,
-    tests=pd.read_csv(snakemake.input.tests),
-    outcomes=p["outcomes"] or [o for o in cohort.OUTCOMES if o in subjects],
-    reference=p["reference"],
-    comparison=p["comparison"],
-    width_mm=f[f"{f['column']}_column_mm"],
-    palette=f["palette"],
+    pd.read_csv(snakemake.input.tests),
+    outcomes=[o for o in snakemake.params.figures["outcomes"] if o in subjects],
+    groups=(p["reference"], p["comparison"]),
 )
-figures.save(fig, snakemake.output, dpi=f["dpi"])
+figures.save(fig, Path(snakemake.output[0]).with_suffix(""))

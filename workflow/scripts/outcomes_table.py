@@ -1,16 +1,23 @@
 """Outcomes by group: mean ± SD, difference [95 % CI], g, p -> results/tables/outcomes.*."""
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
 from lbprun import tables
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logging.captureWarnings(True)
 p = snakemake.params.stats
 table = tables.outcome_table(
-    pd.read_csv(snakemake.input.tests),
-    reference=p["reference"],
-    comparison=p["comparison"],
+    pd.read_csv(snakemake.input.subjects), pd.read_csv(snakemake.input.tests)
 )
-tables.write_table(table, snakemake.output)
+tables.write_table(
+    table,
+    Path(snakemake.output[0]).with_suffix(""),
+    caption=(
+        f"Outcomes by group and condition ({p['comparison']} − {p['reference']}); "
+        f"p adjusted with {p['correction']}."
+    ),
+)

@@ -1,17 +1,22 @@
 """Participant characteristics by group -> results/tables/participants.{csv,md,tex}."""
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
 from lbprun import tables
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logging.captureWarnings(True)
 p = snakemake.params.stats
 table = tables.participant_table(
     pd.read_csv(snakemake.input.participants, sep="\t"),
-    trials=pd.read_csv(snakemake.input.trials),
     reference=p["reference"],
     comparison=p["comparison"],
 )
-tables.write_table(table, snakemake.output)
+tables.write_table(
+    table,
+    Path(snakemake.output[0]).with_suffix(""),
+    caption=f"Participant characteristics by group ({p['reference']}, {p['comparison']}).",
+)

@@ -1,6 +1,7 @@
 """Quality control: strides per trial, failures and their reasons -> results/figures/qc.*."""
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -8,11 +9,5 @@ from lbprun import figures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 logging.captureWarnings(True)
-p, f = snakemake.params.stats, snakemake.params.figures
-fig = figures.qc_figure(
-    pd.read_csv(snakemake.input.trials),
-    failed=pd.read_csv(snakemake.input.failed),
-    width_mm=f[f"{f['column']}_column_mm"],
-    palette=f["palette"],
-)
-figures.save(fig, snakemake.output, dpi=f["dpi"])
+fig = figures.qc_figure(pd.read_csv(snakemake.input.trials), pd.read_csv(snakemake.input.failed))
+figures.save(fig, Path(snakemake.output[0]).with_suffix(""))

@@ -11,6 +11,8 @@ logging.captureWarnings(True)
 p = snakemake.params.stats
 waves = pd.read_parquet(snakemake.input.waveforms)
 waves = waves.loc[waves["waveform"].isin(p["waveforms"])]
+if p["conditions"]:
+    waves["condition"] = pd.Categorical(waves["condition"].astype(str), p["conditions"])
 methods = ["parametric", "nonparametric"] if p["spm_nonparametric"] else ["parametric"]
 blocks = [
     stats.spm_waveforms(
@@ -19,7 +21,7 @@ blocks = [
         comparison=p["comparison"],
         alpha=p["alpha"],
         method=method,
-        iterations=p["spm_iterations"],
+        **({"iterations": p["spm_iterations"]} if method == "nonparametric" else {}),
     )
     for method in methods
 ]

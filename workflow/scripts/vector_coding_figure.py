@@ -1,6 +1,7 @@
 """Vector-coding coordination patterns by group and condition -> results/figures/vector_coding.*."""
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -8,12 +9,9 @@ from lbprun import figures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 logging.captureWarnings(True)
-p, f = snakemake.params.stats, snakemake.params.figures
-fig = figures.vector_coding_figure(
-    pd.read_csv(snakemake.input.subjects),
-    reference=p["reference"],
-    comparison=p["comparison"],
-    width_mm=f[f"{f['column']}_column_mm"],
-    palette=f["palette"],
-)
-figures.save(fig, snakemake.output, dpi=f["dpi"])
+p = snakemake.params.stats
+subjects = pd.read_csv(snakemake.input.subjects)
+if p["conditions"]:
+    subjects["condition"] = pd.Categorical(subjects["condition"].astype(str), p["conditions"])
+fig = figures.vector_coding_figure(subjects, groups=(p["reference"], p["comparison"]))
+figures.save(fig, Path(snakemake.output[0]).with_suffix(""))

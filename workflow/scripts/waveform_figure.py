@@ -1,6 +1,7 @@
 """Group mean waveform with SPM clusters shaded -> results/figures/waveform_{name}.*."""
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -8,15 +9,15 @@ from lbprun import figures
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 logging.captureWarnings(True)
-p, f = snakemake.params.stats, snakemake.params.figures
+p = snakemake.params.stats
+waves = pd.read_parquet(snakemake.input.waveforms)
+if p["conditions"]:
+    waves["condition"] = pd.Categorical(waves["condition"].astype(str), p["conditions"])
 fig = figures.waveform_figure(
-    pd.read_parquet(snakemake.input.waveforms),
-    clusters=pd.read_csv(snakemake.input.clusters),
+    waves,
+    pd.read_csv(snakemake.input.clusters),
     waveform=snakemake.wildcards.waveform,
-    reference=p["reference"],
-    comparison=p["comparison"],
-    band=f["band"],
-    width_mm=f[f"{f['column']}_column_mm"],
-    palette=f["palette"],
+    groups=(p["reference"], p["comparison"]),
+    band=snakemake.params.figures["band"],
 )
-figures.save(fig, snakemake.output, dpi=f["dpi"])
+figures.save(fig, Path(snakemake.output[0]).with_suffix(""))

@@ -1,0 +1,259 @@
+"""``lbprun init DIR --out SHEETS_DIR``: draft sheets for a new cohort from a folder of C3D files.
+
+Every C3D file under ``DIR`` is read once with the safe loader. Files named like a static
+calibration (``static``, ``cal``, ``neutral``, ``standing``) become the ``static`` of the other
+trials in their folder; the others become trials. The subject is the first sub-folder under
+``DIR`` (or, for a flat folder, the file name up to its first ``_``, ``-`` or space). What the
+files cannot say -- the group, and the body mass when the file's PROCESSING group lacks
+``Bodymass`` -- is left blank for the user to fill in; the workflow's validation names each blank
+cell. Written to ``SHEETS_DIR``: ``participants.tsv``, ``trials.tsv``, ``markerset.yaml`` (the
+role -> label map detected in most trials, ready to edit), ``config.yaml`` (a config overlay
+pointing at all three) and ``skipped.tsv`` (files that are not C3D, with the reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from lbprun import sheets
+
+STATIC_NAME = re.compile(r"static|cal(ib)?|neutral|standing", re.IGNORECASE)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+HELP = "draft participants and trials sheets from a folder of C3D files"
+
+
+def safe_id(text: str, /) -> str:
+    """Turn a folder or file name into an id the sheets accept (``[A-Za-z0-9_.-]``).
+
+    Examples
+    --------
+    >>> safe_id("Sub 01 (run)")
+    'Sub_01_run'
+    >>> safe_id("..")
+    'x..'
+    """
+    cleaned = _UNSAFE.sub("_", text).strip("_") or "x"
+    return cleaned if sheets.SAFE_LABEL.match(cleaned) else f"x{cleaned}"
+
+
+def subject_of(relpath: Path, /) -> str:
+    """Subject id of a file: its first folder under the data folder, else its name's prefix.
+
+    The prefix is the name up to its first ``_``, ``-`` or space, or, in names without one,
+    the letters and digits up to the first letter after a digit (``RBDS001runT35`` and
+    ``RBDS001static`` are both ``RBDS001``).
+
+    Examples
+    --------
+    >>> subject_of(Path("P03/run_fast.c3d")), subject_of(Path("P03_run_fast.c3d"))
+    ('P03', 'P03')
+    >>> subject_of(Path("RBDS001static.c3d")), subject_of(Path("JA1Gait21.c3d"))
+    ('RBDS001', 'JA1')
+    """
+    if len(relpath.parts) > 1:
+        return safe_id(relpath.parts[0])
+    head = re.split(r"[_\- ]", relpath.stem, maxsplit=1)[0]
+    if head == relpath.stem:
+        head = getattr(re.match(r"[A-Za-z]*\d+", head), "group", lambda: head)()
+    return safe_id(head)
+
+
+def describe_file(path: Path, /, *, markerset: str = "auto") -> dict:
+    """Read one C3D and say what the sheets need from it.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    markerset : str
+        Passed to :func:`lbprun.markersets.resolve`.
+
+    Returns
+    -------
+    dict
+        ``markerset``, ``roles`` (role -> label), ``mass_kg`` and ``height_m`` (None when the
+        file does not store them).
+
+    Raises
+    ------
+    lbprun.c3d.C3DError
+        When the file cannot be read.
+    """
+    from lbprun.c3d import load
+    from lbprun.markersets import resolve
+
+    trial = load(path)
+    name, roles = resolve(trial, markerset)
+    processing = trial.metadata.get("processing", {})
+    mass = processing.get("Bodymass")
+    height_mm = processing.get("Height")
+    return {
+        "markerset": name,
+        "roles": roles,
+        "mass_kg": mass if mass and mass > 0 else None,
+        "height_m": height_mm / 1000 if height_mm and height_mm > 0 else None,
+    }
+
+
+def _c3d_files(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.rglob("*") if p.is_file() and p.suffix.lower() == ".c3d")
+
+
+def scan(data_dir: str | Path, /, *, markerset: str = "auto", max_mb: float = 500) -> dict:
+    """Scan a folder of C3D files into draft sheets.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Folder holding the cohort's C3D files (any depth).
+    markerset : str
+        Marker set to resolve labels with (``auto`` picks the best built-in set per file).
+    max_mb : float
+        Files above this size are skipped (as the workflow's ``max_c3d_mb`` would refuse them).
+
+    Returns
+    -------
+    dict
+        ``participants`` and ``trials`` (DataFrames in the sheets' columns), ``markerset``
+        (name and role -> label map found in most trials) and ``skipped`` (``path``,
+        ``reason``).
+    """
+    data_dir = Path(data_dir)
+    trials, skipped, found, people = [], [], {}, {}
+    for path in _c3d_files(data_dir):
+        rel = path.relative_to(data_dir)
+        try:
+            sheets.check_c3d_file(path, max_mb=max_mb)
+            info = describe_file(path, markerset=markerset)
+        except Exception as error:  # any unreadable file is listed, never fatal
+            skipped.append({"path": rel.as_posix(), "reason": str(error)})
+            continue
+        subject = subject_of(rel)
+        person = people.setdefault(subject, {"mass_kg": None, "height_m": None})
+        person.update({k: v for k, v in info.items() if k in person and v is not None})
+        found[rel.as_posix()] = (info["markerset"], info["roles"])
+        trials.append(
+            {"subject": subject, "file": rel, "static_file": STATIC_NAME.search(rel.stem)}
+        )
+    trial_sheet = _trials(trials)
+    people = {s: p for s, p in people.items() if s in set(trial_sheet["subject"])}
+    return {
+        "participants": _participants(people),
+        "trials": trial_sheet,
+        "markerset": _common_markerset(found),
+        "skipped": pd.DataFrame(skipped, columns=["path", "reason"]),
+    }
+
+
+def _participants(people: dict) -> pd.DataFrame:
+    rows = [
+        {"subject": s, "group": "", "mass_kg": p["mass_kg"], "height_m": p["height_m"]}
+        for s, p in sorted(people.items())
+    ]
+    return pd.DataFrame(rows, columns=["subject", "group", "mass_kg", "height_m"])
+
+
+def _trials(found: list[dict]) -> pd.DataFrame:
+    """One row per dynamic trial; a static in the same folder becomes its ``static``."""
+    statics = {}
+    for item in found:
+        if item["static_file"]:
+            statics.setdefault((item["subject"], item["file"].parent), item["file"].as_posix())
+    rows, used = [], set()
+    for item in found:
+        if item["static_file"]:
+            continue
+        trial = safe_id(item["file"].stem)
+        while (item["subject"], trial) in used:
+            trial += "_b"
+        used.add((item["subject"], trial))
+        static = statics.get((item["subject"], item["file"].parent), "")
+        rows.append(
+            {"subject": item["subject"], "trial": trial, "path": item["file"].as_posix(),
+             "condition": "unspecified", "static": static, "speed_mps": None}
+        )  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["subject", "trial", "path", "condition", "static", "speed_mps"]
+    )
+
+
+def _common_markerset(found: dict) -> dict:
+    """Pick the marker set most files resolved to, with the role map of its fullest file."""
+    if not found:
+        return {"name": "auto", "roles": {}}
+    name = Counter(n for n, _ in found.values()).most_common(1)[0][0]
+    roles = max((r for n, r in found.values() if n == name), key=len)
+    return {"name": name, "roles": dict(sorted(roles.items()))}
+
+
+def write(result: dict, out_dir: str | Path, /, *, data_dir: str | Path) -> list[Path]:
+    """Write the draft sheets, marker set and config overlay of :func:`scan`.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`scan`.
+    out_dir : str or Path
+        Folder for the files (created).
+    data_dir : str or Path
+        The scanned folder (the config's ``data_dir``).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {n: out / n for n in ("participants.tsv", "trials.tsv", "skipped.tsv")}
+    result["participants"].to_csv(paths["participants.tsv"], sep="\t", index=False)
+    result["trials"].to_csv(paths["trials.tsv"], sep="\t", index=False)
+    result["skipped"].to_csv(paths["skipped.tsv"], sep="\t", index=False)
+    markerset = out / "markerset.yaml"
+    markerset.write_text(yaml.safe_dump(result["markerset"], sort_keys=False))
+    config = out / "config.yaml"
+    overlay = {
+        "participants": str(paths["participants.tsv"]),
+        "trials": str(paths["trials.tsv"]),
+        "data_dir": str(Path(data_dir).resolve()),
+        "markerset": str(markerset),
+        "preset": out.name,
+        "demo": {"enabled": False},
+    }
+    config.write_text(
+        "# Draft from `lbprun init`: fill in group and mass_kg in participants.tsv, and\n"
+        "# condition (and speed_mps) in trials.tsv, then: snakemake --cores 2 --configfile "
+        f"{config}\n" + yaml.safe_dump(overlay, sort_keys=False)
+    )
+    return [*paths.values(), markerset, config]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare ``lbprun init``'s arguments."""
+    parser.add_argument("data_dir", help="folder of C3D files (searched recursively)")
+    parser.add_argument("--out", required=True, help="folder for the draft sheets and config")
+    parser.add_argument("--markerset", default="auto", help="auto, a built-in name or a YAML file")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan, write, and say what the user still has to fill in."""
+    data_dir = Path(args.data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"{data_dir}: not a folder.")
+    result = scan(data_dir, markerset=args.markerset)
+    if result["trials"].empty:
+        raise ValueError(f"{data_dir}: no readable C3D trial found.")
+    written = write(result, args.out, data_dir=data_dir)
+    print(
+        f"{len(result['trials'])} trials of {len(result['participants'])} participants, "
+        f"{len(result['skipped'])} files skipped; marker set {result['markerset']['name']} "
+        f"({len(result['markerset']['roles'])} roles). Wrote {', '.join(p.name for p in written)} "
+        f"to {written[0].parent}. Fill in group and blank mass_kg cells, then run snakemake."
+    )
+    return 0
