@@ -184,6 +184,10 @@ def test_plate_forces_match_ezc3d_platform_module(c3d_dir):
                 else 1.0
             )
             assert np.max(np.abs(sign * oracle - plate.force_n)) < 0.1, (rel, plate.index)
+            to_m = {"mm": 1e-3, "m": 1.0, "cm": 1e-2}[trial.units]
+            cop = np.nan_to_num(platforms[plate.index]["center_of_pressure"].T) * to_m @ rotation.T
+            shown = np.isfinite(plate.cop_m[:, 0])
+            assert np.max(np.abs(cop[shown] - plate.cop_m[shown]), initial=0) < 1e-4, rel
             checked += 1
     assert checked >= 40
 

@@ -7,6 +7,23 @@ axis are kept in the trial's metadata so that outputs can say what was read.
 
 Bad input never crashes the caller: it raises :class:`C3DError` with one sentence that names
 the file and the problem.
+
+How a file is read, and why:
+
+1. The 512-byte header is checked against the file size first (~10 µs): a truncated file is
+   an error here, because ezc3d would silently return fewer frames.
+2. ezc3d (or, for what it refuses -- MIPS byte order, float ANALOG:OFFSET -- the pure-Python
+   ``c3d`` package) runs in one persistent worker process, ``python -m lbprun._c3d_worker``,
+   with an address-space limit; a read that segfaults, hangs past ``timeout_s`` or exhausts
+   memory becomes a C3DError and the worker is restarted on the next load. A persistent
+   worker costs ~1.0-1.2x an in-process read (``bench/bench_load.py``); a fresh process per
+   file costs 2-8x. The worker is started with ``subprocess`` and ``-m`` rather than
+   multiprocessing's spawn/forkserver, which re-import the caller's ``__main__`` -- inside a
+   Snakemake ``script:`` that re-runs the script itself.
+3. The frames read are compared with the frames the header declares; fewer is an error.
+4. Force plates are computed here from the analog channels with numpy (types 1-4, C3D user
+   guide; the same equations as ezc3d's platform module, which is ~10x slower), then markers
+   and plates are scaled to metres and rotated so that the lab's vertical becomes +Z.
 """
 
 from __future__ import annotations
@@ -346,16 +363,36 @@ def _read_raw(path: Path, *, safe: bool, timeout_s: float) -> dict:
         try:
             return read_raw(str(path))
         except Exception as error:
-            raise _fail(path, f"the C3D reader refused it ({error})") from None
+            raise _fail(path, _reader_problem(f"{type(error).__name__}: {error}")) from None
     try:
         status, payload = _WORKER.read(str(path.resolve()), timeout_s)
     except TimeoutError:
         raise _fail(path, f"the C3D reader did not finish within {timeout_s:g} s") from None
     except _WorkerDied as died:
-        raise _fail(path, f"the C3D reader crashed on it (exit status {died.args[0]})") from None
+        raise _fail(path, f"the C3D reader crashed on it ({_exit_reason(died.args[0])})") from None
     if status != "ok":
-        raise _fail(path, f"the C3D reader refused it ({payload})")
+        raise _fail(path, _reader_problem(str(payload)))
     return payload
+
+
+def _exit_reason(code: int) -> str:
+    """Describe a worker's exit status: a signal name for crashes."""
+    import signal
+
+    if code < 0:
+        try:
+            return f"{signal.Signals(-code).name}, the file is probably corrupt"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
+
+
+def _reader_problem(message: str) -> str:
+    """Turn a reader exception into the problem part of one sentence."""
+    if "bad_alloc" in message or "more data than fits" in message:
+        return "its parameters declare more data than fits in memory (corrupt parameter section)"
+    first = message.split(". ", 1)[0].split(": iostream", 1)[0].rstrip(".")
+    return f"the C3D reader refused it ({first})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -519,6 +556,18 @@ def _plate_wrench(kind: int, ch: np.ndarray, origin: np.ndarray) -> tuple[np.nda
     return force, moment, cop
 
 
+def _kistler_cop_correction(raw: dict, index: int, cop: np.ndarray) -> np.ndarray:
+    """Apply Kistler's COP polynomial correction (FORCE_PLATFORM:FPCOPPOLY), as ezc3d does."""
+    poly = _numbers(raw, "FORCE_PLATFORM", "FPCOPPOLY")
+    if poly is None or poly.size < 12 * (index + 1):
+        return cop
+    p = poly[12 * index : 12 * index + 12]
+    x, y = cop[0], cop[1]
+    x_offset = (p[0] * y**4 + p[1] * y**2 + p[2]) * x**3 + (p[3] * y**4 + p[4] * y**2 + p[5]) * x
+    y_offset = (p[6] * x**4 + p[7] * x**2 + p[8]) * y**3 + (p[9] * x**4 + p[10] * x**2 + p[11]) * y
+    return np.vstack([x - x_offset, y - y_offset, cop[2]])
+
+
 def _plate_geometry(raw: dict, index: int) -> tuple[np.ndarray, np.ndarray] | None:
     corners = _numbers(raw, "FORCE_PLATFORM", "CORNERS")
     origins = _numbers(raw, "FORCE_PLATFORM", "ORIGIN")
@@ -569,6 +618,8 @@ def _one_plate(raw: dict, index: int, kind: int, warnings: list[str], path: Path
     if kind == 4:
         ch = _cal_matrix(raw, index, warnings, path) @ ch
     force, moment, cop = _plate_wrench(kind, ch, origin)
+    if kind == 3:
+        cop = _kistler_cop_correction(raw, index, cop)
     frame = _plate_frame(corners)
     with np.errstate(invalid="ignore"):
         cop_lab = frame @ cop + corners.mean(axis=0)[:, None]
