@@ -200,8 +200,10 @@ def thorax_frame(
     Vertical axis from mid(PX, T8) to mid(IJ, C7); medio-lateral axis perpendicular to the plane
     (IJ, C7, mid(PX, T8)); anterior axis completes it. Origin at IJ (Wu 2005). With Plug-in Gait
     names IJ = CLAV, PX = STRN, T8 ≈ T10. Fallbacks, each reported in ``warnings``: without PX
-    the lower point is T8 alone (and vice versa); without T8/PX or without IJ/C7 on one level
-    the frame cannot be built and is NaN.
+    it is estimated as T8 + (IJ − C7), i.e. the sternum is assumed parallel to the spine, so the
+    vertical axis runs along T8→C7 (using T8 alone as the lower point would tilt the axis
+    backwards by tens of degrees and corrupt trunk inclination); without T8, symmetrically,
+    T8 = PX + (C7 − IJ). Without T8 and PX, or without IJ or C7, the frame is NaN.
 
     Parameters
     ----------
@@ -214,10 +216,16 @@ def thorax_frame(
         Origin and (anterior, left, superior) axes; all NaN when landmarks are insufficient.
     """
     warnings: list[str] = []
+    if (px is None) != (t8 is None) and ij is not None and c7 is not None:
+        present, missing = ("T8", "PX") if px is None else ("PX", "T8")
+        offset = np.asarray(ij, dtype=float) - np.asarray(c7, dtype=float)
+        px = t8 + offset if px is None else px
+        t8 = px - offset if t8 is None else t8
+        warnings.append(
+            f"thorax: {missing} missing, estimated from {present} and the IJ-C7 offset "
+            "(vertical axis parallel to the spine)"
+        )
     lower = _mid(px, t8)
-    if px is None or t8 is None:
-        present = "PX" if t8 is None else "T8"
-        warnings.append(f"thorax: only {present} of PX/T8 present, used alone as lower point")
     if ij is None or c7 is None or lower is None:
         shape = next(np.shape(m) for m in (c7, t8, ij, px) if m is not None)
         warnings.append("thorax: IJ and C7 and one of PX/T8 are needed; thorax angles are NaN")

@@ -1,0 +1,201 @@
+"""One trial end to end: C3D file -> every measure of SCIENCE.md -> the files of CONTRACT.md.
+
+:func:`extract` never raises for bad data: a trial that cannot be read or processed gets a
+``trial.json`` with ``status: "failed"`` and one sentence saying why, so that a cohort run can
+list it and carry on. Measures that cannot be computed for a readable trial (no thorax
+markers, no plate contact) are null with a warning, and the others are still reported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lbprun import __version__, c3d, events, markersets
+from lbprun.outputs import empty_waveforms, sha256_of, write_trial_outputs
+from lbprun.settings import Settings
+from lbprun.trial.measures import TrialError, measure_trial
+
+GRAVITY_M_S2 = 9.80665
+
+
+def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
+    return {
+        "status": "failed",
+        "error": error,
+        "file": str(path),
+        "sha256": sha256_of(path) if path.is_file() else None,
+        "lbprun_version": __version__,
+        "n_strides": 0,
+        "n_stances": 0,
+        "n_plate_stances": 0,
+        "warnings": [],
+        "settings": settings.to_dict(),
+    }
+
+
+def _load_static(static, settings: Settings):
+    """The static trial (or None); an unreadable static is a trial-level failure."""
+    if not static:
+        return None
+    return c3d.load(static)
+
+
+def process(
+    path: str | os.PathLike,
+    /,
+    *,
+    static: str | os.PathLike | None = None,
+    mass_kg: float | None = None,
+    markerset: str = "auto",
+    settings: Settings | None = None,
+) -> tuple[dict, pd.DataFrame, pd.DataFrame, dict]:
+    """Every measure of one trial, without writing anything.
+
+    Parameters
+    ----------
+    path : path-like
+        The dynamic trial.
+    static : path-like, optional
+        Static calibration trial (anatomical markers for cluster-only dynamic trials).
+    mass_kg : float, optional
+        Body mass; without it, a treadmill trial's mean vertical force over whole strides
+        is used (with a warning), otherwise force measures in BW are null.
+    markerset : str, optional
+        ``"auto"``, a built-in set name or a YAML file mapping roles to labels.
+    settings : Settings, optional
+        Processing choices (defaults of SCIENCE.md).
+
+    Returns
+    -------
+    summary, stances, strides, waveforms
+        The contents of ``trial.json``, ``stances.csv``, ``strides.csv``, ``waveforms.npz``.
+
+    Raises
+    ------
+    lbprun.c3d.C3DError, TrialError
+        One sentence naming the file and the problem.
+    """
+    settings = settings or Settings()
+    path = Path(path)
+    trial = c3d.load(path)
+    static_trial = _load_static(static, settings)
+    try:
+        name, mapping = markersets.resolve(trial, markerset)
+    except (markersets.MarkerSetError, OSError, ValueError) as exc:
+        raise TrialError(f"{path.name}: {exc}") from exc
+    found = events.detect(trial, feet=events.foot_markers(trial, mapping), settings=settings)
+    result = measure_trial(
+        trial,
+        mapping,
+        found,
+        static=static_trial,
+        mass_kg=mass_kg,
+        settings=settings,
+    )
+    summary = {
+        "status": "ok",
+        "error": None,
+        "file": str(path),
+        "sha256": sha256_of(path),
+        "lbprun_version": __version__,
+        "markers_hz": trial.markers_hz,
+        "analog_hz": trial.analog_hz,
+        "vertical_axis": trial.vertical_axis,
+        "markerset": name,
+        **result.summary,
+        "warnings": list(trial.warnings) + found.warnings + result.warnings,
+        "settings": {**settings.to_dict(), **found.settings, **result.settings},
+    }
+    return summary, result.stances, result.strides, result.waveforms
+
+
+def extract(
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    /,
+    *,
+    static: str | os.PathLike | None = None,
+    mass_kg: float | None = None,
+    markerset: str = "auto",
+    condition: str | None = None,
+    settings: Settings | None = None,
+    extra: Mapping | None = None,
+) -> dict:
+    """Process one trial and write its four output files (CONTRACT.md) atomically.
+
+    Never raises for bad data: the returned (and written) summary has ``status: "failed"``
+    and ``error`` set to one sentence instead.
+
+    Parameters
+    ----------
+    path, out_dir : path-like
+        The trial and the folder to write into.
+    static, mass_kg, markerset, settings
+        See :func:`process`.
+    condition : str, optional
+        Recorded in ``trial.json``.
+    extra : mapping, optional
+        More keys for ``trial.json`` (e.g. ``subject``, ``trial`` from the sheet).
+
+    Returns
+    -------
+    dict
+        The ``trial.json`` contents.
+    """
+    settings = settings or Settings()
+    path = Path(path)
+    try:
+        summary, stances, strides, waves = process(
+            path, static=static, mass_kg=mass_kg, markerset=markerset, settings=settings
+        )
+    except (c3d.C3DError, TrialError) as exc:
+        summary = _failed_summary(path, str(exc), settings)
+        stances, strides, waves = pd.DataFrame(), pd.DataFrame(), empty_waveforms()
+    summary.update({"condition": condition, **(extra or {})})
+    write_trial_outputs(out_dir, summary=summary, stances=stances, strides=strides, waveforms=waves)
+    return summary
+
+
+def _as_float(value) -> float | None:
+    """Sheet value to float (empty, None and NaN give None)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def extract_many(jobs: Iterable[Mapping], /, *, settings: Settings | None = None) -> list[dict]:
+    """Extract a batch of trials in one process (the safe loader's worker is reused).
+
+    Parameters
+    ----------
+    jobs : iterable of mapping
+        Keys ``path``, ``out_dir`` and optionally ``static``, ``mass_kg``, ``markerset``,
+        ``condition``, ``extra``.
+    settings : Settings, optional
+        Shared processing choices.
+
+    Returns
+    -------
+    list of dict
+        One ``trial.json`` summary per job, in order.
+    """
+    return [
+        extract(
+            job["path"],
+            job["out_dir"],
+            static=job.get("static") or None,
+            mass_kg=_as_float(job.get("mass_kg")),
+            markerset=job.get("markerset") or "auto",
+            condition=job.get("condition"),
+            settings=settings,
+            extra=job.get("extra"),
+        )
+        for job in jobs
+    ]

@@ -1,0 +1,344 @@
+"""From angle series and gait events to the stride, stance and trial tables of one trial.
+
+Unit of averaging (SCIENCE.md): stride measures are computed per stride and averaged over the
+valid strides; stance measures per stance and averaged over the stances where they exist.
+Invalid strides keep a row (with the reason) and NaN waveforms, and never enter a mean.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lbprun import coordination as coord
+from lbprun import events as ev
+from lbprun import kinetics
+from lbprun.outputs import N_POINTS, STRIDE_WAVEFORMS
+from lbprun.settings import Settings
+from lbprun.signals import butter_lowpass, cut_cycles
+from lbprun.trial.series import Series, angle_series
+
+GRAVITY_M_S2 = 9.80665
+
+
+class TrialError(Exception):
+    """A readable trial that cannot yield any measure, with one sentence saying why."""
+
+
+@dataclass
+class Measured:
+    """Everything one trial yields."""
+
+    summary: dict
+    stances: pd.DataFrame
+    strides: pd.DataFrame
+    waveforms: dict
+    warnings: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+
+def _nanmean(values) -> float | None:
+    values = np.asarray([np.nan if v is None else v for v in values], dtype=float)
+    if not np.isfinite(values).any():
+        return None
+    return float(np.nanmean(values))
+
+
+def _at(series: np.ndarray | None, frame: float) -> float:
+    """Linear interpolation of a series at a fractional frame (NaN outside or missing)."""
+    if series is None or not 0 <= frame <= len(series) - 1:
+        return np.nan
+    return float(np.interp(frame, np.arange(len(series)), series))
+
+
+def _filled(x: np.ndarray) -> np.ndarray:
+    """Linear fill of NaN for the Hilbert transform; strides touching NaN are invalid anyway."""
+    good = np.isfinite(x)
+    if good.all() or not good.any():
+        return x
+    idx = np.arange(len(x))
+    return np.interp(idx, idx[good], x[good])
+
+
+def _stride_signals(series: Series) -> dict[str, np.ndarray | None]:
+    return {
+        "pelvis_rot_deg": series.pelvis_rot,
+        "thorax_rot_deg": series.thorax_rot,
+        "trunk_rot_deg": series.trunk_rot,
+    }
+
+
+def _validate(strides: list, series: Series, fs_hz: float) -> list:
+    """Invalidate strides whose required signals have an unfilled gap."""
+    out = []
+    for stride in strides:
+        lo, hi = int(np.floor(stride.td_s * fs_hz)), int(np.ceil(stride.next_td_s * fs_hz))
+        required = {**_stride_signals(series), "knee_flex_deg": series.knee_flex.get(stride.side)}
+        gappy = [
+            name.removesuffix("_deg")
+            for name, x in required.items()
+            if x is not None and not np.isfinite(x[lo : hi + 1]).all()
+        ]
+        if stride.valid and gappy:
+            stride = ev.Stride(
+                stride.side,
+                stride.td_s,
+                stride.next_td_s,
+                False,
+                f"gap too long in {', '.join(gappy)}",
+            )
+        out.append(stride)
+    return out
+
+
+def _cycles(x: np.ndarray | None, starts, stops) -> np.ndarray:
+    if x is None or not len(starts):
+        return np.full((len(starts), N_POINTS), np.nan)
+    return cut_cycles(x, starts=starts, stops=stops, n_points=N_POINTS)
+
+
+def _stride_tables(strides: list, series: Series, fs_hz: float, settings: Settings):
+    """strides.csv rows and per-stride waveforms (NaN rows for invalid strides)."""
+    starts = np.array([s.td_s * fs_hz for s in strides])
+    stops = np.array([s.next_td_s * fs_hz for s in strides])
+    valid = np.array([s.valid for s in strides], dtype=bool)
+    waves = {k: _cycles(x, starts, stops) for k, x in _stride_signals(series).items()}
+    waves["knee_flex_deg"] = np.full((len(strides), N_POINTS), np.nan)
+    for side, knee in series.knee_flex.items():
+        rows = np.array([s.side == side for s in strides], dtype=bool)
+        if rows.any():
+            waves["knee_flex_deg"][rows] = _cycles(knee, starts[rows], stops[rows])
+    coordination = _coordination_cycles(series, starts, stops, settings)
+    waves.update(coordination)
+    for key in STRIDE_WAVEFORMS:
+        waves[key][~valid] = np.nan
+    table = pd.DataFrame(
+        {
+            "side": [s.side for s in strides],
+            "td_s": [s.td_s for s in strides],
+            "next_td_s": [s.next_td_s for s in strides],
+            "stride_time_s": [s.stride_time_s for s in strides],
+        }
+    )
+    bounds = np.column_stack([np.floor(starts), np.ceil(stops)]).astype(int)
+    for key, x in _stride_signals(series).items():
+        rom = np.full(len(strides), np.nan) if x is None else _amplitudes(x, bounds)
+        table[key.replace("_deg", "_rom_deg")] = np.where(valid, rom, np.nan)
+    table["crp_mean_abs_deg"] = np.nanmean(np.abs(waves["crp_deg"]), axis=1) if len(table) else []
+    table = pd.concat([table, _vc_per_stride(waves["vc_coupling_deg"])], axis=1)
+    table["valid"] = valid
+    table["invalid_reason"] = [s.invalid_reason for s in strides]
+    return table, waves
+
+
+def _amplitudes(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    from lbprun.kinematics import stride_amplitudes
+
+    return stride_amplitudes(x, bounds) if len(bounds) else np.empty(0)
+
+
+def _coordination_cycles(series: Series, starts, stops, settings: Settings) -> dict:
+    n = len(starts)
+    nan = {
+        "crp_deg": np.full((n, N_POINTS), np.nan),
+        "vc_coupling_deg": np.full((n, N_POINTS), np.nan),
+    }
+    if series.pelvis_rot is None or series.thorax_rot is None or not n:
+        return nan
+    pelvis, thorax = _filled(series.pelvis_rot), _filled(series.thorax_rot)
+    if not (np.isfinite(pelvis).all() and np.isfinite(thorax).all()):
+        return nan
+    crp = coord.continuous_relative_phase(pelvis, thorax, centering=settings.crp_centering)
+    crp_cyc = coord.crp_cycles(crp, starts=starts, stops=stops, n_points=N_POINTS)
+    gamma = coord.coupling_angles(
+        cut_cycles(pelvis, starts=starts, stops=stops),
+        cut_cycles(thorax, starts=starts, stops=stops),
+    )
+    # The coupling angle lives between consecutive points (100 intervals); the contract's
+    # 101-point waveform repeats the last interval so every curve has the same length.
+    vc = np.concatenate([gamma, gamma[:, -1:]], axis=1)
+    return {"crp_deg": crp_cyc, "vc_coupling_deg": vc}
+
+
+def _vc_per_stride(vc_curves: np.ndarray) -> pd.DataFrame:
+    keys = ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
+    rows = []
+    for curve in vc_curves:
+        if np.isfinite(curve).all():
+            summary = coord.vector_coding_summary(curve[None, :-1])
+            rows.append({k: summary[k] for k in keys})
+        else:
+            rows.append(dict.fromkeys(keys, np.nan))
+    return pd.DataFrame(rows, columns=list(keys))
+
+
+def _coordination_summary(waves: dict, valid: np.ndarray, series: Series, strides, fs_hz):
+    out = dict.fromkeys(
+        ("relphase_fourier_deg", "coherence_stride", "gain_stride", "crp_marp_deg", "crp_dp_deg")
+        + ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
+        + ("vc_cav_deg",)
+    )
+    crp = waves["crp_deg"][valid]
+    crp = crp[np.isfinite(crp).all(axis=1)]
+    if not len(crp):
+        return out
+    summary = coord.crp_summary(crp)
+    out.update(crp_marp_deg=summary["marp_deg"], crp_dp_deg=summary["dp_deg"])
+    vc = waves["vc_coupling_deg"][valid][:, :-1]
+    vcs = coord.vector_coding_summary(vc)
+    out.update({k: v for k, v in vcs.items() if k != "mean_curve_deg"})
+    out.update(_fourier(series, [s for s, ok in zip(strides, valid, strict=True) if ok], fs_hz))
+    return out
+
+
+def _fourier(series: Series, valid_strides: list, fs_hz: float) -> dict:
+    """Fourier relative phase over the steady window spanned by the valid strides."""
+    start = int(np.floor(min(s.td_s for s in valid_strides) * fs_hz))
+    stop = int(np.ceil(max(s.next_td_s for s in valid_strides) * fs_hz)) + 1
+    pelvis, thorax = series.pelvis_rot[start:stop], series.thorax_rot[start:stop]
+    if not (np.isfinite(pelvis).all() and np.isfinite(thorax).all()):
+        pelvis, thorax = _filled(pelvis), _filled(thorax)
+    stride_hz = 1.0 / np.mean([s.stride_time_s for s in valid_strides])
+    try:
+        res = coord.fourier_relative_phase(pelvis, thorax, fs_hz=fs_hz, freq_hz=stride_hz)
+    except ValueError:
+        return {}
+    return {
+        "relphase_fourier_deg": res["relphase_deg"],
+        "coherence_stride": res["coherence"],
+        "gain_stride": res["gain"],
+    }
+
+
+def _body_weight(trial, stances, mass_kg, out: list[str]) -> tuple[float | None, str | None]:
+    if mass_kg:
+        return mass_kg * GRAVITY_M_S2, "sheet"
+    treadmills = [p for p in trial.plates if ev.is_treadmill(p, threshold_n=20.0)]
+    tds = [s.td_s for s in stances if s.source == "plate"]
+    if treadmills and len(tds) >= 2:
+        total = np.sum([p.vertical_n for p in treadmills], axis=0)
+        weight = kinetics.body_weight_from_treadmill(total, fs_hz=trial.analog_hz, touchdowns_s=tds)
+        out.append(
+            f"body mass not given: estimated as {weight / GRAVITY_M_S2:.1f} kg from the mean "
+            "vertical treadmill force over whole strides"
+        )
+        return weight, "treadmill_mean_force"
+    if tds:
+        out.append(
+            "body mass not given (participants sheet or --mass-kg): force measures in BW are null"
+        )
+    return None, None
+
+
+def _stance_kinetics(trial, stance, body_weight_n, settings: Settings) -> tuple[dict, np.ndarray]:
+    plate = trial.plates[stance.plate]
+    fs = trial.analog_hz
+    lo, hi = int(np.ceil(stance.td_s * fs)), int(np.floor(stance.to_s * fs))
+    vgrf = butter_lowpass(
+        plate.vertical_n, fs_hz=fs, cutoff_hz=settings.force_cutoff_hz, order=settings.filter_order
+    )[lo : hi + 1]
+    try:
+        measures = kinetics.stance_measures(vgrf, fs_hz=fs, body_weight_n=body_weight_n)
+    except ValueError:
+        return {}, np.full(N_POINTS, np.nan)
+    return measures, kinetics.stance_curve(vgrf, body_weight_n=body_weight_n, n_points=N_POINTS)
+
+
+def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Settings):
+    fs = trial.markers_hz
+    rows, curves, curve_rows = [], [], []
+    for i, st in enumerate(stances):
+        knee = series.knee_flex.get(st.side)
+        lo, hi = int(np.floor(st.td_s * fs)), int(np.ceil(st.to_s * fs))
+        peak = np.nan
+        if knee is not None and np.isfinite(knee[lo : hi + 1]).all() and hi < len(knee):
+            peak = float(np.max(knee[lo : hi + 1]))
+        row = {
+            "side": st.side,
+            "td_s": st.td_s,
+            "to_s": st.to_s,
+            "stance_time_s": st.stance_time_s,
+            "event_source": st.source,
+            "plate": st.plate,
+            "knee_flex_td_deg": _at(knee, st.td_s * fs),
+            "knee_flex_peak_stance_deg": peak,
+            "trunk_incl_td_deg": _at(series.trunk_incl, st.td_s * fs),
+        }
+        if st.plate is not None and body_weight_n:
+            measures, curve = _stance_kinetics(trial, st, body_weight_n, settings)
+            row.update({k: v for k, v in measures.items() if k != "stance_time_s"})
+            curves.append(curve)
+            curve_rows.append(i)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if len(table):
+        table["plate"] = table["plate"].astype("Int64")
+    waves = {
+        "vgrf_bw": np.array(curves).reshape(-1, N_POINTS),
+        "vgrf_stance_row": np.array(curve_rows, dtype=int),
+    }
+    return table, waves
+
+
+def _stance_summary(table: pd.DataFrame) -> dict:
+    keys = (
+        "knee_flex_td_deg", "knee_flex_peak_stance_deg", "trunk_incl_td_deg", "impact_peak_bw",
+        "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "stance_time_s",
+    )  # fmt: skip
+    return {k: _nanmean(table[k]) if k in table else None for k in keys}
+
+
+def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settings) -> Measured:
+    """Every stride, stance and trial-level measure of one loaded trial.
+
+    Raises
+    ------
+    TrialError
+        If the trial has no usable marker and no stance at all.
+    """
+    series = angle_series(trial, mapping, static=static, settings=settings)
+    fs = trial.markers_hz
+    notes = list(series.warnings)
+    strides = _validate(ev.strides(found.stances), series, fs)
+    if not strides and not found.stances:
+        raise TrialError(
+            f"{trial.path.name}: no gait events found (no force-plate contact and no foot "
+            "markers to detect touchdowns from)"
+        )
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN means are reported as null
+        stride_table, waves = _stride_tables(strides, series, fs, settings)
+        body_weight, mass_source = _body_weight(trial, found.stances, mass_kg, notes)
+        stance_table, vgrf = _stance_tables(trial, found.stances, series, body_weight, settings)
+        waves.update(vgrf)
+        valid = stride_table["valid"].to_numpy(bool) if len(stride_table) else np.zeros(0, bool)
+        summary = _summary(stride_table, stance_table, waves, valid, series, strides, fs)
+    if not valid.any():
+        notes.append("no valid stride: stride-based measures are null")
+    summary.update(
+        body_mass_kg=None if body_weight is None else body_weight / GRAVITY_M_S2,
+        body_mass_source=mass_source,
+    )
+    return Measured(summary, stance_table, stride_table, waves, notes, series.settings)
+
+
+def _summary(stride_table, stance_table, waves, valid, series, strides, fs) -> dict:
+    ok = stride_table[valid] if len(stride_table) else stride_table
+    stride_time = _nanmean(ok["stride_time_s"]) if len(ok) else None
+    summary = {
+        "n_strides": int(valid.sum()),
+        "n_strides_total": len(stride_table),
+        "n_stances": len(stance_table),
+        "n_plate_stances": int(stance_table["plate"].notna().sum()) if len(stance_table) else 0,
+        "stride_frequency_hz": None if not stride_time else 1.0 / stride_time,
+        "cadence_steps_min": None if not stride_time else 120.0 / stride_time,
+    }
+    for key in ("pelvis_rot_rom_deg", "thorax_rot_rom_deg", "trunk_rot_rom_deg"):
+        summary[key] = _nanmean(ok[key]) if len(ok) else None
+    if valid.any():
+        summary.update(_coordination_summary(waves, valid, series, strides, fs))
+    summary.update(_stance_summary(stance_table))
+    return summary

@@ -1,0 +1,199 @@
+"""Filtered marker roles -> the angle time series of one trial (pelvis, thorax, trunk, knees).
+
+Each series is a 1-D array over marker frames, or absent with a warning that says which
+landmarks were missing. Knee flexion is computed by the most faithful model the markers
+allow: the joint coordinate system with medial and lateral markers, Plug-in Gait's own model
+with its thigh and tibia wands, or anatomical points calibrated on a static trial and carried
+by the thigh and shank clusters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lbprun import kinematics as kin
+from lbprun import markersets
+from lbprun.settings import Settings
+from lbprun.signals import butter_lowpass
+
+PIG_LEG = ("thigh", "knee_lat", "tibia", "ankle_lat")
+JCS_LEG = ("knee_lat", "knee_med", "ankle_lat", "ankle_med")
+# Cluster markers are named by segment in every convention seen (LTHAP, L.Thigh.Top.Lateral,
+# L_thigh_1, LThighUpperC; LTIAP, L.Shank.Top.Medial, L_shank_2, LShankUpperC).
+CLUSTER_PATTERNS = {"thigh": r"(thigh|th)", "shank": r"(shank|tib|ti|sk)"}
+SEGMENT_POINTS = {"thigh": ("knee_lat", "knee_med"), "shank": ("ankle_lat", "ankle_med")}
+
+
+@dataclass
+class Series:
+    """Angle time series (degrees, NaN where markers were missing too long)."""
+
+    pelvis_rot: np.ndarray | None = None
+    thorax_rot: np.ndarray | None = None
+    trunk_rot: np.ndarray | None = None
+    trunk_incl: np.ndarray | None = None
+    knee_flex: dict[str, np.ndarray] = field(default_factory=dict)  # "L"/"R"
+    warnings: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+
+def filtered_roles(trial, mapping: dict[str, str], /, *, settings: Settings) -> dict:
+    """Role -> marker positions, gap-filled (short gaps) and low-pass filtered in one call."""
+    roles = [r for r in mapping if trial.has(mapping[r])]
+    if not roles:
+        return {}
+    stack = np.stack([trial.marker(mapping[r]) for r in roles], axis=1)
+    smooth = butter_lowpass(
+        stack,
+        fs_hz=trial.markers_hz,
+        cutoff_hz=settings.marker_cutoff_hz,
+        order=settings.filter_order,
+        max_gap_frames=settings.max_gap_frames,
+    )
+    return {role: smooth[:, i, :] for i, role in enumerate(roles)}
+
+
+def _pelvis(roles: dict, out: Series):
+    if not {"l_asis", "r_asis"} <= roles.keys() or not (
+        {"l_psis", "r_psis"} <= roles.keys() or "sacrum" in roles
+    ):
+        out.warnings.append(
+            "pelvis markers incomplete (both ASIS and the PSIS or sacrum are needed): "
+            "pelvis and trunk rotation are null"
+        )
+        return None
+    frame = kin.pelvis_frame(
+        roles["l_asis"],
+        roles["r_asis"],
+        l_psis=roles.get("l_psis"),
+        r_psis=roles.get("r_psis"),
+        sacrum=roles.get("sacrum"),
+    )
+    out.warnings.extend(frame.warnings)
+    return frame
+
+
+def _thorax(roles: dict, out: Series):
+    if not {"c7", "ij"} <= roles.keys():
+        missing = [r for r in ("c7", "ij") if r not in roles]
+        out.warnings.append(
+            f"no thorax markers ({', '.join(missing)} missing): thorax and trunk rotation, "
+            "trunk inclination and pelvis-thorax coordination are null"
+        )
+        return None
+    frame = kin.thorax_frame(c7=roles["c7"], t8=roles.get("t8"), ij=roles["ij"], px=roles.get("px"))
+    out.warnings.extend(frame.warnings)
+    return frame
+
+
+def _progression(roles: dict, pelvis, thorax):
+    if pelvis is not None:
+        anterior = pelvis.rot[:, :, 0]
+        return kin.progression_frame(pelvis.origin, pelvis_anterior=anterior)
+    return kin.progression_frame(thorax.origin, pelvis_anterior=thorax.rot[:, :, 0])
+
+
+def segment_series(roles: dict, /, *, out: Series) -> tuple:
+    """Pelvis, thorax and trunk rotation and trunk inclination; returns the pelvis frame."""
+    pelvis, thorax = _pelvis(roles, out), _thorax(roles, out)
+    if pelvis is None and thorax is None:
+        return None
+    progression, axis = _progression(roles, pelvis, thorax)
+    out.settings["progression_axis"] = axis
+    if pelvis is not None:
+        out.pelvis_rot = kin.segment_angles(pelvis.rot, progression)[:, 0]
+    if thorax is not None:
+        out.thorax_rot = kin.segment_angles(thorax.rot, progression)[:, 0]
+        out.trunk_incl = kin.trunk_inclination(thorax.rot, progression)
+    if pelvis is not None and thorax is not None:
+        out.trunk_rot = kin.trunk_angles(thorax.rot, pelvis.rot)[:, 0]
+    return pelvis
+
+
+def _hip_centre(pelvis, roles: dict, trial, side: str, out: Series) -> np.ndarray:
+    """Davis (Plug-in Gait) with subject measurements in the file, else Harrington 2007."""
+    processing = trial.metadata.get("processing", {})
+    if any(k.endswith("LegLength") for k in processing):
+        subject, _ = kin.pig_subject(processing, roles)
+        return kin.davis_hjc(pelvis, subject, side)
+    back = roles.get("sacrum")
+    if back is None:
+        back = 0.5 * (roles["l_psis"] + roles["r_psis"])
+    out.settings["hip_joint_centre"] = "harrington2007"
+    return kin.harrington_hjc(pelvis, roles["l_asis"], roles["r_asis"], back, side)
+
+
+def _cluster_labels(labels_a, labels_b, side: str, segment: str) -> list[str]:
+    pattern = re.compile(rf"^{side}[._\s]?{CLUSTER_PATTERNS[segment]}", re.IGNORECASE)
+    return sorted(set(filter(pattern.match, labels_a)) & set(labels_b))
+
+
+def _calibrated_points(trial, static, roles: dict, side: str, out: Series) -> dict:
+    """Anatomical knee/ankle points carried from the static trial by the leg clusters."""
+    _, static_map = markersets.resolve(static, "auto")
+    points = {}
+    for segment, names in SEGMENT_POINTS.items():
+        cluster = _cluster_labels(static.labels, trial.labels, side, segment)
+        wanted = [f"{side.lower()}_{n}" for n in names if f"{side.lower()}_{n}" in static_map]
+        if len(cluster) < 3 or not wanted:
+            continue
+        stat = np.stack([static.marker(label) for label in cluster], axis=1)
+        dyn = np.stack([trial.marker(label) for label in cluster], axis=1)
+        anat = np.stack([static.marker(static_map[r]) for r in wanted], axis=1)
+        rebuilt = kin.reconstruct_points(stat, anat, dyn)
+        points.update({r: rebuilt[:, i, :] for i, r in enumerate(wanted) if r not in roles})
+    return points
+
+
+def _leg_model(roles: dict, side: str, static_points: dict) -> str | None:
+    """Most faithful knee model available: anatomical markers, static calibration, PiG wands."""
+    s = side.lower()
+    if all(f"{s}_{r}" in roles for r in JCS_LEG):
+        return "jcs"
+    if all(f"{s}_{r}" in {**roles, **static_points} for r in JCS_LEG):
+        return "jcs_static_calibrated"
+    if all(f"{s}_{r}" in roles for r in PIG_LEG):
+        return "plug_in_gait"
+    return None
+
+
+def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series) -> None:
+    """Knee flexion of each leg by the most faithful model the markers allow."""
+    if pelvis is None:
+        out.warnings.append("knee flexion is null: the hip joint centre needs the pelvis markers")
+        return
+    pig_subject = None
+    for side in ("L", "R"):
+        s = side.lower()
+        extra = _calibrated_points(trial, static, roles, side, out) if static else {}
+        model = _leg_model(roles, side, extra)
+        out.settings[f"knee_model_{side}"] = model
+        if model is None:
+            out.warnings.append(
+                f"knee flexion ({side}) is null: neither medial and lateral knee/ankle markers, "
+                "Plug-in Gait thigh/tibia wands, nor a static trial to calibrate them"
+            )
+            continue
+        if model == "plug_in_gait":
+            if pig_subject is None:
+                pig_subject, more = kin.pig_subject(trial.metadata.get("processing", {}), roles)
+                out.warnings.extend(more)
+            hjc = kin.davis_hjc(pelvis, pig_subject, s)
+            femur, tibia = kin.pig_leg(roles, hjc, pig_subject, s)
+        else:
+            markers = {**roles, **extra}
+            hjc = _hip_centre(pelvis, markers, trial, s, out)
+            femur, tibia = kin.jcs_leg(markers, hjc, s)
+        out.knee_flex[side] = kin.knee_angles(femur.rot, tibia.rot, s)[:, 0]
+
+
+def angle_series(trial, mapping: dict, /, *, static=None, settings: Settings) -> Series:
+    """Every angle series the trial's markers allow, with warnings for the rest."""
+    out = Series()
+    roles = filtered_roles(trial, mapping, settings=settings)
+    pelvis = segment_series(roles, out=out)
+    knee_series(trial, roles, pelvis, static=static, out=out)
+    return out
