@@ -76,3 +76,20 @@ def test_p_value_and_decimals_edge_cases():
     assert tables.p_value(0.0009) == "< 0.001" and tables.p_value(0.001) == "0.001"
     assert tables.mean_sd(3.0, float("nan")) == "3.00 ± –"  # no SD: two decimals
     assert tables.decimals(150.0) == 1 and tables.decimals(0.021) == 3
+
+
+def test_outcome_table_uses_one_decimal_count_per_outcome():
+    tests = pd.DataFrame({
+        "outcome": ["active_peak_bw"] * 2, "condition": ["slow", "fast"],
+        "mean_reference": [2.515, 2.48], "sd_reference": [0.075, 0.078],
+        "mean_comparison": [2.48, 2.548], "sd_comparison": [0.11, 0.035],
+        "diff": [-0.035, 0.068], "diff_ci_low": [-0.16, -0.014], "diff_ci_high": [0.09, 0.151],
+        "hedges_g": [-0.34, 1.05], "g_ci_low": [-1.4, -0.08], "g_ci_high": [0.71, 2.17],
+        "p": [0.5, 0.09], "p_adj": [0.55, 0.27],
+    })  # fmt: skip
+    subjects = pd.DataFrame({"subject": ["a", "b"], "group": ["healthy", "lbp"]})
+    table = tables.outcome_table(subjects, tests)
+    # largest SD of the outcome is 0.11 -> two decimals everywhere in its rows
+    assert list(table["healthy (n = 1)"]) == ["2.52 ± 0.07", "2.48 ± 0.08"]
+    assert list(table["lbp (n = 1)"]) == ["2.48 ± 0.11", "2.55 ± 0.04"]
+    assert table["difference [95 % CI]"].iloc[0] == "-0.04 [-0.16, 0.09]"

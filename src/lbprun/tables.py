@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -48,17 +49,17 @@ def decimals(spread: float, /) -> int:
     return int(np.clip(1 - math.floor(math.log10(spread)), 1, 3))
 
 
-def mean_sd(mean: float, sd: float, /) -> str:
-    """Format "mean ± SD" with decimals set by the SD.
+def mean_sd(mean: float, sd: float, /, *, places: int | None = None) -> str:
+    """Format "mean ± SD" with decimals set by the SD (or given, to align a row).
 
     Examples
     --------
-    >>> mean_sd(62.24, 21.53)
-    '62.2 ± 21.5'
+    >>> mean_sd(62.24, 21.53), mean_sd(2.515, 0.076, places=2)
+    ('62.2 ± 21.5', '2.52 ± 0.08')
     """
     if not math.isfinite(mean):
         return DASH
-    places = decimals(sd)
+    places = decimals(sd) if places is None else places
     spread = f"{sd:.{places}f}" if math.isfinite(sd) else DASH
     return f"{mean:.{places}f} ± {spread}"
 
@@ -108,12 +109,14 @@ def _numeric_row(name: str, x: np.ndarray, y: np.ndarray) -> dict:
     """Mean ± SD per group, Welch difference [95 % CI] and p for one characteristic."""
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
     (mx, sx), (my, sy) = _mean_and_sd(x), _mean_and_sd(y)
-    row = {"characteristic": PARTICIPANT_LABELS.get(name, name), "reference": mean_sd(mx, sx),
-           "comparison": mean_sd(my, sy), "difference [95 % CI]": DASH, "p": DASH}  # fmt: skip
+    places = decimals(_spread(sx, sy))
+    row = {"characteristic": PARTICIPANT_LABELS.get(name, name),
+           "reference": mean_sd(mx, sx, places=places),
+           "comparison": mean_sd(my, sy, places=places),
+           "difference [95 % CI]": DASH, "p": DASH}  # fmt: skip
     if min(len(x), len(y)) >= 2:
         test = scipy.stats.ttest_ind(y, x, equal_var=False)
         ci = test.confidence_interval(0.95)
-        places = decimals(_spread(sx, sy))
         row["difference [95 % CI]"] = estimate_ci(my - mx, ci.low, ci.high, places=places)
         row["p"] = p_value(test.pvalue)
     return row
@@ -190,14 +193,16 @@ def outcome_table(subjects: pd.DataFrame, group_tests: pd.DataFrame, /) -> pd.Da
     n = subjects.groupby("group")["subject"].nunique()
     ref_col = _group_header(reference, int(n.get(reference, 0)))
     cmp_col = _group_header(comparison, int(n.get(comparison, 0)))
+    # one number of decimals per outcome (all groups and conditions), set by its largest SD
+    spread = group_tests.groupby("outcome")[["sd_reference", "sd_comparison"]].max().max(axis=1)
     rows = []
     for test in group_tests.itertuples(index=False):
-        places = decimals(_spread(test.sd_reference, test.sd_comparison))
+        places = decimals(float(spread[test.outcome]))
         rows.append({
             "outcome": OUTCOME_LABELS.get(test.outcome, test.outcome),
             "condition": str(test.condition),
-            ref_col: mean_sd(test.mean_reference, test.sd_reference),
-            cmp_col: mean_sd(test.mean_comparison, test.sd_comparison),
+            ref_col: mean_sd(test.mean_reference, test.sd_reference, places=places),
+            cmp_col: mean_sd(test.mean_comparison, test.sd_comparison, places=places),
             "difference [95 % CI]": estimate_ci(test.diff, test.diff_ci_low, test.diff_ci_high,
                                                 places=places),
             "g [95 % CI]": estimate_ci(test.hedges_g, test.g_ci_low, test.g_ci_high),
@@ -229,14 +234,16 @@ def markdown(table: pd.DataFrame, /) -> str:
 
 
 def latex_escape(text: str, /) -> str:
-    r"""Escape LaTeX special characters and map ±, −, °, × to LaTeX commands.
+    r"""Escape LaTeX special characters; map ±, −, °, × and negative numbers' signs to math.
 
     Examples
     --------
-    >>> print(latex_escape("5 ± 1 % of R&D_x"))
-    5 $\pm$ 1 \% of R\&D\_x
+    >>> print(latex_escape("5 ± 1 % of R&D_x, -3.2 [-4.1, t-2]"))
+    5 $\pm$ 1 \% of R\&D\_x, $-$3.2 [$-$4.1, t-2]
     """
-    return "".join(LATEX_ESCAPES.get(char, char) for char in str(text))
+    escaped = "".join(LATEX_ESCAPES.get(char, char) for char in str(text))
+    # a hyphen that starts a number is a minus sign (not after a word: "t-2" stays)
+    return re.sub(r"(?<![\w.])-(?=\d)", "$-$", escaped)
 
 
 def latex(table: pd.DataFrame, /, *, caption: str | None = None) -> str:
