@@ -39,7 +39,7 @@ def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
 
 
 def _load_static(static, settings: Settings):
-    """The static trial (or None); an unreadable static is a trial-level failure."""
+    """Load the static trial, if any (an unreadable static fails the trial)."""
     if not static:
         return None
     return c3d.load(static)

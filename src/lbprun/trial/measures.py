@@ -24,6 +24,13 @@ from lbprun.trial.series import Series, angle_series
 GRAVITY_M_S2 = 9.80665
 
 
+COORDINATION_KEYS = (
+    "relphase_fourier_deg", "coherence_stride", "gain_stride", "crp_marp_deg", "crp_dp_deg",
+    "vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct",
+    "vc_cav_deg",
+)  # fmt: skip
+
+
 class TrialError(Exception):
     """A readable trial that cannot yield any measure, with one sentence saying why."""
 
@@ -74,7 +81,8 @@ def _stride_signals(series: Series) -> dict[str, np.ndarray | None]:
 def _validate(strides: list, series: Series, fs_hz: float) -> list:
     """Invalidate strides whose required signals have an unfilled gap."""
     out = []
-    for stride in strides:
+    for item in strides:
+        stride = item
         lo, hi = int(np.floor(stride.td_s * fs_hz)), int(np.ceil(stride.next_td_s * fs_hz))
         required = {**_stride_signals(series), "knee_flex_deg": series.knee_flex.get(stride.side)}
         gappy = [
@@ -175,12 +183,8 @@ def _vc_per_stride(vc_curves: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(keys))
 
 
-def _coordination_summary(waves: dict, valid: np.ndarray, series: Series, strides, fs_hz):
-    out = dict.fromkeys(
-        ("relphase_fourier_deg", "coherence_stride", "gain_stride", "crp_marp_deg", "crp_dp_deg")
-        + ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
-        + ("vc_cav_deg",)
-    )
+def _coordination_summary(waves: dict, valid: np.ndarray, /, *, series: Series, strides, fs_hz):
+    out = dict.fromkeys(COORDINATION_KEYS)
     crp = waves["crp_deg"][valid]
     crp = crp[np.isfinite(crp).all(axis=1)]
     if not len(crp):
@@ -315,7 +319,7 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
         stance_table, vgrf = _stance_tables(trial, found.stances, series, body_weight, settings)
         waves.update(vgrf)
         valid = stride_table["valid"].to_numpy(bool) if len(stride_table) else np.zeros(0, bool)
-        summary = _summary(stride_table, stance_table, waves, valid, series, strides, fs)
+        summary = _summary(stride_table, stance_table, waves, series=series, strides=strides, fs=fs)
     if not valid.any():
         notes.append("no valid stride: stride-based measures are null")
     summary.update(
@@ -325,7 +329,8 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
     return Measured(summary, stance_table, stride_table, waves, notes, series.settings)
 
 
-def _summary(stride_table, stance_table, waves, valid, series, strides, fs) -> dict:
+def _summary(stride_table, stance_table, waves, /, *, series, strides, fs) -> dict:
+    valid = stride_table["valid"].to_numpy(bool) if len(stride_table) else np.zeros(0, bool)
     ok = stride_table[valid] if len(stride_table) else stride_table
     stride_time = _nanmean(ok["stride_time_s"]) if len(ok) else None
     summary = {
@@ -339,6 +344,8 @@ def _summary(stride_table, stance_table, waves, valid, series, strides, fs) -> d
     for key in ("pelvis_rot_rom_deg", "thorax_rot_rom_deg", "trunk_rot_rom_deg"):
         summary[key] = _nanmean(ok[key]) if len(ok) else None
     if valid.any():
-        summary.update(_coordination_summary(waves, valid, series, strides, fs))
+        summary.update(
+            _coordination_summary(waves, valid, series=series, strides=strides, fs_hz=fs)
+        )
     summary.update(_stance_summary(stance_table))
     return summary
