@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 C3D_DIR = Path(
-    os.environ.get("LBPRUN_C3D_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "c3d")
+    os.environ.get(
+        "LBPRUN_C3D_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "c3d"
+    )
 )
 
 
