@@ -246,7 +246,7 @@ def _jitter(n: int, width: float = 0.08) -> np.ndarray:
     return np.random.default_rng(n).uniform(-width, width, n)
 
 
-def _boxes_and_points(ax, table: pd.DataFrame, column: str, groups, conditions) -> None:
+def _boxes_and_points(ax, table: pd.DataFrame, column: str, *, groups, conditions) -> None:
     """Box per group × condition with every subject as a point over it."""
     colours = palette(groups)
     offsets = np.linspace(-0.2, 0.2, len(groups)) if len(groups) > 1 else np.zeros(1)
@@ -306,11 +306,11 @@ def discrete_figure(
     width = SINGLE_COLUMN_MM if ncols == 1 else DOUBLE_COLUMN_MM * ncols / 3
     fig, axes = _figure(width, 55 * nrows, ncols=ncols, nrows=nrows)
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
-        _boxes_and_points(ax, subjects, outcome, groups, conditions)
+        _boxes_and_points(ax, subjects, outcome, groups=groups, conditions=conditions)
         _annotate_effects(ax, group_tests.loc[group_tests["outcome"] == outcome], conditions)
         ax.set_xticks(range(len(conditions)), [str(c) for c in conditions])
         ax.set_xlim(-0.6, len(conditions) - 0.4)
-        ax.set_ylabel(OUTCOME_LABELS.get(outcome, outcome))
+        ax.set(xlabel="Condition", ylabel=OUTCOME_LABELS.get(outcome, outcome))
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
     _legend_on_top(fig, axes.flat[0])
