@@ -283,7 +283,8 @@ def spm_waveforms(
     comparison: str = "lbp",
     alpha: float = 0.05,
     method: str = "parametric",
-    **permutation: int,
+    iterations: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """SPM{t} two-sample test of comparison vs reference per waveform and condition (spm1d).
 
@@ -300,10 +301,11 @@ def spm_waveforms(
         Random field theory inference with unequal variances (``spm1d.stats.ttest2``,
         ``equal_var=False``, like the Welch tests of the discrete outcomes) or permutation
         inference (``spm1d.stats.nonparam.ttest2``).
-    **permutation
-        ``iterations`` (default 1000; every permutation when fewer exist) and ``seed``
-        (default 0) for the non-parametric test, which draws from numpy's global generator:
-        its state is set and then restored, so results are reproducible.
+    iterations : int
+        Permutations of the non-parametric test (every permutation when fewer exist).
+    seed : int
+        Seed of the non-parametric test, which draws from numpy's global generator: its state
+        is set and then restored, so results are reproducible.
 
     Returns
     -------
@@ -313,19 +315,14 @@ def spm_waveforms(
         (largest |t| in the cluster), ``threshold``, ``n_reference``, ``n_comparison``. Empty
         (with these columns) when no cluster exceeds the threshold.
     """
-    options = {"iterations": 1000, "seed": 0}
-    unknown = sorted(set(permutation) - set(options))
-    if unknown:
-        raise TypeError(f"unknown SPM option(s): {', '.join(unknown)}.")
-    options.update(permutation)
     rows = []
     # spm1d's permutation test draws from numpy's legacy global generator, so that generator
     # (and only it) is seeded here and restored afterwards.
     state = np.random.get_state()  # noqa: NPY002
     try:
-        np.random.seed(options["seed"])  # noqa: NPY002
+        np.random.seed(seed)  # noqa: NPY002
         for (waveform, condition), block in _waveform_blocks(waves):
-            test = {"alpha": alpha, "method": method, "iterations": options["iterations"]}
+            test = {"alpha": alpha, "method": method, "iterations": iterations}
             ids = {"waveform": waveform, "condition": condition}
             rows += _spm_rows(block, (reference, comparison), test, ids)
     finally:
