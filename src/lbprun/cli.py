@@ -155,6 +155,56 @@ register(
 
 
 # --------------------------------------------------------------------------------------------
+# extract (lbprun.trial: one trial end to end)
+# --------------------------------------------------------------------------------------------
+
+
+def _extract_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("trial", help="C3D file")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--static", help="static calibration trial (C3D)")
+    parser.add_argument("--mass-kg", type=float, help="body mass (kg) for force normalisation")
+    parser.add_argument("--markerset", default="auto", help="auto, a built-in set or a YAML file")
+    parser.add_argument("--condition", help="condition label recorded in trial.json")
+    parser.add_argument(
+        "--config", help="workflow config YAML whose filters/events/coordination apply"
+    )
+
+
+def _extract_run(args: argparse.Namespace) -> int:
+    from lbprun.settings import Settings
+    from lbprun.trial import extract
+
+    settings = Settings()
+    if args.config:
+        import yaml
+
+        with open(args.config, encoding="utf-8") as handle:
+            settings = Settings.from_config(yaml.safe_load(handle) or {})
+    summary = extract(
+        args.trial,
+        args.out,
+        static=args.static,
+        mass_kg=args.mass_kg,
+        markerset=args.markerset,
+        condition=args.condition,
+        settings=settings,
+    )
+    if summary["status"] != "ok":
+        print(f"error: {summary['error']}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+register(
+    "extract", "compute every measure of one trial and write its output files",
+    _extract_arguments, _extract_run,
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 

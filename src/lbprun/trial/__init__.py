@@ -156,6 +156,10 @@ def extract(
     except (c3d.C3DError, TrialError) as exc:
         summary = _failed_summary(path, str(exc), settings)
         stances, strides, waves = pd.DataFrame(), pd.DataFrame(), empty_waveforms()
+    except Exception as exc:  # a cohort run must survive data nobody foresaw: fail this trial only
+        error = f"{path.name}: could not be processed ({type(exc).__name__}: {exc})"
+        summary = _failed_summary(path, error, settings)
+        stances, strides, waves = pd.DataFrame(), pd.DataFrame(), empty_waveforms()
     summary.update({"condition": condition, **(extra or {})})
     write_trial_outputs(out_dir, summary=summary, stances=stances, strides=strides, waveforms=waves)
     return summary
