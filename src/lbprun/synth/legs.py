@@ -1,0 +1,182 @@
+"""The runner: pelvis, thorax and legs evaluated at any times.
+
+Each leg is a hip-knee-ankle chain moving in the vertical plane through its hip joint
+centre (normal = lab y), with a rigid foot. In stance the foot's contact point (heel, then the
+metatarsal heads after heel rise) is fixed on the ground (overground) or moves with the
+belt (treadmill); in swing the ankle follows a cubic spline relative to the hip. The knee
+follows from two-link inverse kinematics, so the knee flexion at touchdown is the one chosen
+for that stance (the hip height at touchdown is set from it, see ``pelvis_origin_z``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.interpolate import CubicSpline, PchipInterpolator
+
+from lbprun.synth.model import (
+    ARRIVAL_VELOCITY,
+    HEEL_CONTACT,
+    TOE_CONTACT,
+    Rhythm,
+    Steps,
+    chain_reach,
+    draw_steps,
+    heel_contact_x,
+    pelvis_origin_z,
+    rot2,
+    rotation_matrices,
+    stance_pitch_deg,
+)
+from lbprun.synth.params import TrialParams, davis_hjc, segment_lengths
+
+THORAX_HEIGHT = 0.42  # pelvis origin to thorax origin (m, 0.92 m leg)
+MIN_KNEE_DEG = 1.0  # the chain never locks fully straight
+
+
+@dataclass
+class Stance:
+    """One stance of one foot and the swing that follows it."""
+
+    index: int  # row in Steps
+    td_s: float
+    to_s: float
+    heel_x0: float  # heel contact x at touchdown (m)
+    pitch_td_deg: float
+    pitch_to_deg: float
+    swing: CubicSpline | None = None  # ankle (u, w) relative to the hip until the next TD
+    swing_pitch: PchipInterpolator | None = None
+    next_td_s: float = np.inf
+
+
+class Runner:
+    """A simulated runner whose segments can be evaluated at any times (s)."""
+
+    def __init__(self, params: TrialParams, /, rng: np.random.Generator) -> None:
+        self.params = params
+        self.steps: Steps = draw_steps(params, rng)
+        self.rhythm = Rhythm(params, self.steps, rng)
+        self.z_spline = pelvis_origin_z(params, self.steps, self.rhythm)
+        self.thigh_m, self.shank_m = segment_lengths(params)
+        self.belt_mps = params.speed_mps if params.setup == "treadmill" else 0.0
+        self.x_offset = 0.0
+        self.stances = {side: self._plan(side) for side in ("L", "R")}
+
+    # --- trunk ---------------------------------------------------------------------------
+    def pelvis(self, t: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
+        """Pelvis rotation matrices (n, 3, 3) and origin (mid-ASIS, n x 3) at times ``t``."""
+        t = np.asarray(t, dtype=float)
+        x, y = self.rhythm.pelvis_horizontal(t)
+        origin = np.stack([x + self.x_offset, y, self.z_spline(t)], axis=-1)
+        return rotation_matrices(*self.rhythm.pelvis_angles(t)), origin
+
+    def thorax(self, t: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
+        """Thorax rotation matrices and origin (mid(IJ, C7) level) at times ``t``."""
+        rot_deg, obl_deg, tilt_deg = self.rhythm.thorax_angles(np.asarray(t, dtype=float))
+        _, pelvis_origin = self.pelvis(t)
+        lean = np.radians(tilt_deg)
+        h = THORAX_HEIGHT * self.params.scale
+        offset = np.stack([h * np.sin(lean), np.zeros_like(lean), h * np.cos(lean)], axis=-1)
+        return rotation_matrices(rot_deg, obl_deg, tilt_deg), pelvis_origin + offset
+
+    def hip(self, t: np.ndarray, side: str, /) -> np.ndarray:
+        """Hip joint centre (n, 3) in the lab."""
+        rot, origin = self.pelvis(t)
+        return origin + rot @ davis_hjc(self.params, side=side)
+
+    # --- legs ----------------------------------------------------------------------------
+    def _contact_rel(self, stance: Stance, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ankle (u, w) relative to the hip and foot pitch (rad) during a stance."""
+        s = self.params.scale
+        tau = (t - stance.td_s) / (stance.to_s - stance.td_s)
+        pitch = np.radians(stance_pitch_deg(tau, stance.pitch_td_deg, stance.pitch_to_deg))
+        heel_x = stance.heel_x0 - self.belt_mps * (t - stance.td_s)
+        toe_x = heel_x + (TOE_CONTACT[0] - HEEL_CONTACT[0]) * s
+        on_heel = pitch > 0
+        ground = np.stack([np.where(on_heel, heel_x, toe_x), np.zeros_like(t)], axis=-1)
+        local = np.where(on_heel[:, None], HEEL_CONTACT * s, TOE_CONTACT * s)
+        ankle = ground - rot2(pitch, local)
+        hip = self.hip(t, "L" if self.steps.side[stance.index] == "L" else "R")
+        return ankle - hip[:, [0, 2]], pitch
+
+    def _plan(self, side: str) -> list[Stance]:
+        """Place every stance of one side and build the swings between them."""
+        st = self.steps
+        stances = []
+        for k in np.flatnonzero(st.side == side):
+            td = st.td_s[k]
+            hip_x = self.hip(np.array([td]), side)[0, 0]
+            stances.append(
+                Stance(
+                    int(k),
+                    td,
+                    st.to_s[k],
+                    heel_contact_x(self.params, st, int(k), hip_x),
+                    st.pitch_td_deg[k],
+                    st.pitch_to_deg[k],
+                )
+            )
+        for prev, nxt in itertools.pairwise(stances):
+            self._build_swing(prev, nxt, side)
+        return stances
+
+    def _build_swing(self, prev: Stance, nxt: Stance, side: str) -> None:
+        """Cubic-spline ankle path (relative to the hip) from one toe-off to the next TD."""
+        h = 1e-4
+        rel_to, _ = self._contact_rel(prev, np.array([prev.to_s - h, prev.to_s]))
+        rel_td, _ = self._contact_rel(nxt, np.array([nxt.td_s]))
+        hip = self.hip(np.array([nxt.td_s - h, nxt.td_s]), side)
+        hip_vel = (hip[1, [0, 2]] - hip[0, [0, 2]]) / h
+        arrive = ARRIVAL_VELOCITY + np.array([-self.belt_mps, 0.0]) - hip_vel
+        t_mid = prev.to_s + 0.45 * (nxt.td_s - prev.to_s)
+        reach = chain_reach(self.thigh_m, self.shank_m, self.params.knee_flex_swing_deg)
+        u_mid = -0.10 * self.params.scale
+        mid = np.array([u_mid, -np.sqrt(reach**2 - u_mid**2)])
+        prev.swing = CubicSpline(
+            [prev.to_s, t_mid, nxt.td_s],
+            np.stack([rel_to[1], mid, rel_td[0]]),
+            bc_type=((1, (rel_to[1] - rel_to[0]) / h), (1, arrive)),
+        )
+        prev.swing_pitch = PchipInterpolator(
+            [prev.to_s, t_mid, nxt.td_s], [prev.pitch_to_deg, -20.0, nxt.pitch_td_deg]
+        )
+        prev.next_td_s = nxt.td_s
+
+    def ankle_rel(self, t: np.ndarray, side: str, /) -> tuple[np.ndarray, np.ndarray]:
+        """Ankle (u, w) relative to the hip (n, 2) and foot pitch (rad) at times ``t``."""
+        t = np.asarray(t, dtype=float)
+        rel = np.full((len(t), 2), np.nan)
+        pitch = np.full(len(t), np.nan)
+        for stance in self.stances[side]:
+            on = (t >= stance.td_s) & (t <= stance.to_s)
+            if on.any():
+                rel[on], pitch[on] = self._contact_rel(stance, t[on])
+            off = (t > stance.to_s) & (t < stance.next_td_s)
+            if off.any() and stance.swing is not None:
+                rel[off] = stance.swing(t[off])
+                pitch[off] = np.radians(stance.swing_pitch(t[off]))
+        if np.isnan(rel).any():
+            raise ValueError("time outside the simulated gait")
+        return rel, pitch
+
+    def leg(self, t: np.ndarray, side: str, /) -> dict[str, np.ndarray]:
+        """Hip, knee and ankle joint centres (n, 3), knee flexion (deg) and foot pitch (rad)."""
+        t = np.asarray(t, dtype=float)
+        hip = self.hip(t, side)
+        rel, pitch = self.ankle_rel(t, side)
+        l1, l2 = self.thigh_m, self.shank_m
+        dist = np.linalg.norm(rel, axis=1)
+        dist_max = chain_reach(l1, l2, MIN_KNEE_DEG)
+        rel = rel * (np.minimum(dist, dist_max) / dist)[:, None]
+        dist = np.minimum(dist, dist_max)
+        cos_knee = (dist**2 - l1**2 - l2**2) / (2 * l1 * l2)
+        knee_deg = np.degrees(np.arccos(np.clip(cos_knee, -1.0, 1.0)))
+        alpha = np.arccos(np.clip((l1**2 + dist**2 - l2**2) / (2 * l1 * dist), -1.0, 1.0))
+        thigh = rot2(alpha, rel / dist[:, None]) * l1  # knee forward of the hip-ankle line
+        knee = hip.copy()
+        knee[:, [0, 2]] += thigh
+        ankle = hip.copy()
+        ankle[:, [0, 2]] += rel
+        return {"hip": hip, "knee": knee, "ankle": ankle, "knee_deg": knee_deg, "pitch": pitch}
