@@ -237,15 +237,25 @@ def _body_weight(trial, stances, mass_kg, out: list[str]) -> tuple[float | None,
     return None, None
 
 
-def _stance_kinetics(trial, stance, body_weight_n, settings: Settings) -> tuple[dict, np.ndarray]:
-    plate = trial.plates[stance.plate]
-    fs = trial.analog_hz
-    lo, hi = int(np.ceil(stance.td_s * fs)), int(np.floor(stance.to_s * fs))
-    vgrf = butter_lowpass(
-        plate.vertical_n, fs_hz=fs, cutoff_hz=settings.force_cutoff_hz, order=settings.filter_order
-    )[lo : hi + 1]
+def _filtered_plates(trial, stances, settings: Settings) -> dict[int, np.ndarray]:
+    """Low-pass vertical force of each plate that carries a stance, filtered once per trial."""
+    used = sorted({st.plate for st in stances if st.plate is not None})
+    return {
+        i: butter_lowpass(
+            trial.plates[i].vertical_n,
+            fs_hz=trial.analog_hz,
+            cutoff_hz=settings.force_cutoff_hz,
+            order=settings.filter_order,
+        )
+        for i in used
+    }
+
+
+def _stance_kinetics(vertical_n, stance, fs_hz: float, body_weight_n) -> tuple[dict, np.ndarray]:
+    lo, hi = int(np.ceil(stance.td_s * fs_hz)), int(np.floor(stance.to_s * fs_hz))
+    vgrf = vertical_n[lo : hi + 1]
     try:
-        measures = kinetics.stance_measures(vgrf, fs_hz=fs, body_weight_n=body_weight_n)
+        measures = kinetics.stance_measures(vgrf, fs_hz=fs_hz, body_weight_n=body_weight_n)
     except ValueError:
         return {}, np.full(N_POINTS, np.nan)
     return measures, kinetics.stance_curve(vgrf, body_weight_n=body_weight_n, n_points=N_POINTS)
@@ -254,6 +264,7 @@ def _stance_kinetics(trial, stance, body_weight_n, settings: Settings) -> tuple[
 def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Settings):
     fs = trial.markers_hz
     rows, curves, curve_rows = [], [], []
+    forces = _filtered_plates(trial, stances, settings) if body_weight_n else {}
     for i, st in enumerate(stances):
         knee = series.knee_flex.get(st.side)
         lo, hi = int(np.floor(st.td_s * fs)), int(np.ceil(st.to_s * fs))
@@ -272,7 +283,7 @@ def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Sett
             "trunk_incl_td_deg": _at(series.trunk_incl, st.td_s * fs),
         }
         if st.plate is not None and body_weight_n:
-            measures, curve = _stance_kinetics(trial, st, body_weight_n, settings)
+            measures, curve = _stance_kinetics(forces[st.plate], st, trial.analog_hz, body_weight_n)
             row.update({k: v for k, v in measures.items() if k != "stance_time_s"})
             curves.append(curve)
             curve_rows.append(i)
