@@ -46,9 +46,38 @@ class Stance:
     heel_x0: float  # heel contact x at touchdown (m)
     pitch_td_deg: float
     pitch_to_deg: float
-    swing: CubicSpline | None = None  # ankle (u, w) relative to the hip until the next TD
+    swing: SwingPath | None = None  # ankle (u, w) relative to the hip until the next TD
     swing_pitch: PchipInterpolator | None = None
     next_td_s: float = np.inf
+
+
+def _line_angle(rel: np.ndarray) -> float:
+    """Angle (rad) of the hip-ankle line from straight down, forward positive."""
+    return float(np.arctan2(rel[0], -rel[1]))
+
+
+def _line_rate(rel_pair: np.ndarray, h: float = 1e-4) -> float:
+    """Angular rate (rad/s) of the hip-ankle line from two positions ``h`` seconds apart."""
+    return (_line_angle(rel_pair[1]) - _line_angle(rel_pair[0])) / h
+
+
+def _line_rate_at(rel: np.ndarray, vel: np.ndarray) -> float:
+    """Angular rate (rad/s) of the hip-ankle line at ``rel`` moving with velocity ``vel``."""
+    u, w = rel
+    return float((-w * vel[0] + u * vel[1]) / (u**2 + w**2))
+
+
+class SwingPath:
+    """Ankle (u, w) relative to the hip from a knee-angle curve and a hip-ankle line angle."""
+
+    def __init__(self, knee_deg, line_rad, lengths: tuple[float, float]) -> None:
+        self.knee_deg, self.line_rad, self.lengths = knee_deg, line_rad, lengths
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        """Ankle positions (n, 2) at times ``t``."""
+        dist = chain_reach(*self.lengths, self.knee_deg(t))
+        line = self.line_rad(t)
+        return np.stack([dist * np.sin(line), -dist * np.cos(line)], axis=-1)
 
 
 class Runner:
@@ -123,26 +152,49 @@ class Runner:
         return stances
 
     def _build_swing(self, prev: Stance, nxt: Stance, side: str) -> None:
-        """Cubic-spline ankle path (relative to the hip) from one toe-off to the next TD."""
+        """Swing from one toe-off to the next touchdown, in polar form about the hip.
+
+        The knee angle follows a monotone (PCHIP) curve through toe-off, peak swing flexion,
+        late-swing extension and the touchdown value, so the chain never over-reaches; the
+        angle of the hip-ankle line is a cubic spline matching the stance velocities at
+        toe-off and a forward-and-down foot velocity at touchdown.
+        """
         h = 1e-4
         rel_to, _ = self._contact_rel(prev, np.array([prev.to_s - h, prev.to_s]))
         rel_td, _ = self._contact_rel(nxt, np.array([nxt.td_s]))
         hip = self.hip(np.array([nxt.td_s - h, nxt.td_s]), side)
         hip_vel = (hip[1, [0, 2]] - hip[0, [0, 2]]) / h
         arrive = ARRIVAL_VELOCITY + np.array([-self.belt_mps, 0.0]) - hip_vel
-        t_mid = prev.to_s + 0.45 * (nxt.td_s - prev.to_s)
-        reach = chain_reach(self.thigh_m, self.shank_m, self.params.knee_flex_swing_deg)
-        u_mid = -0.10 * self.params.scale
-        mid = np.array([u_mid, -np.sqrt(reach**2 - u_mid**2)])
-        prev.swing = CubicSpline(
-            [prev.to_s, t_mid, nxt.td_s],
-            np.stack([rel_to[1], mid, rel_td[0]]),
-            bc_type=((1, (rel_to[1] - rel_to[0]) / h), (1, arrive)),
+        swing_s = nxt.td_s - prev.to_s
+        knots = [prev.to_s, prev.to_s + 0.45 * swing_s, nxt.td_s - 0.12 * swing_s, nxt.td_s]
+        knee_td = self.steps.knee_td_deg[nxt.index]
+        knee = [
+            self._knee_of(rel_to[1]),
+            self.params.knee_flex_swing_deg,
+            max(knee_td - 6.0, 4.0),
+            self._knee_of(rel_td[0]),
+        ]
+        line_td = _line_angle(rel_td[0])
+        lines = [_line_angle(rel_to[1]), -0.12, line_td + 0.04, line_td]
+        prev.swing = SwingPath(
+            PchipInterpolator(knots, knee),
+            CubicSpline(
+                knots,
+                lines,
+                bc_type=((1, _line_rate(rel_to)), (1, _line_rate_at(rel_td[0], arrive))),
+            ),
+            (self.thigh_m, self.shank_m),
         )
         prev.swing_pitch = PchipInterpolator(
-            [prev.to_s, t_mid, nxt.td_s], [prev.pitch_to_deg, -20.0, nxt.pitch_td_deg]
+            [prev.to_s, knots[1], nxt.td_s], [prev.pitch_to_deg, -20.0, nxt.pitch_td_deg]
         )
         prev.next_td_s = nxt.td_s
+
+    def _knee_of(self, rel: np.ndarray) -> float:
+        """Knee flexion (deg) of the chain reaching ``rel`` (u, w) from the hip."""
+        l1, l2 = self.thigh_m, self.shank_m
+        dist = min(float(np.hypot(*rel)), chain_reach(l1, l2, MIN_KNEE_DEG))
+        return float(np.degrees(np.arccos((dist**2 - l1**2 - l2**2) / (2 * l1 * l2))))
 
     def ankle_rel(self, t: np.ndarray, side: str, /) -> tuple[np.ndarray, np.ndarray]:
         """Ankle (u, w) relative to the hip (n, 2) and foot pitch (rad) at times ``t``."""

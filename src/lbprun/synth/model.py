@@ -23,7 +23,7 @@ HEEL_CONTACT = np.array([-0.05, -0.075])
 TOE_CONTACT = np.array([0.14, -0.075])
 HEE_MARKER = np.array([-0.075, -0.035])
 TOE_MARKER = np.array([0.15, -0.045])
-ARRIVAL_VELOCITY = np.array([0.2, -0.7])  # ankle velocity relative to the ground at touchdown
+ARRIVAL_VELOCITY = np.array([0.5, -0.7])  # ankle velocity relative to the ground at touchdown
 
 
 @dataclass
@@ -61,7 +61,7 @@ def draw_steps(params: TrialParams, /, rng: np.random.Generator) -> Steps:
         td_s=td,
         to_s=td + stance,
         knee_td_deg=knee,
-        placement_deg=params.foot_placement_deg + 1.0 * rng.standard_normal(n),
+        placement_deg=_placement_deg(params, knee, stance) + 1.0 * rng.standard_normal(n),
         pitch_td_deg=np.full(n, 15.0 if rearfoot else -8.0) + 2.0 * rng.standard_normal(n),
         pitch_to_deg=np.full(n, -(55.0 + 12.0 * speed_extra)),
         impact_bw=params.impact_peak_bw - 0.02 * dknee + params.peak_sd_bw * rng.standard_normal(n),
@@ -70,6 +70,20 @@ def draw_steps(params: TrialParams, /, rng: np.random.Generator) -> Steps:
         + params.valr_sd_bw_s * rng.standard_normal(n),
         active_bw=params.active_peak_bw + params.peak_sd_bw * rng.standard_normal(n),
     )
+
+
+def _placement_deg(params: TrialParams, knee_deg: np.ndarray, stance_s: np.ndarray) -> np.ndarray:
+    """Angle of the hip-ankle line at touchdown (default: ankle 35 % of the contact length ahead).
+
+    Running lands the foot ahead of the body by about a third of the distance the body
+    travels over the foot during stance; with the mid-stance hip drop this keeps the knee
+    flexed throughout stance.
+    """
+    if params.foot_placement_deg is not None:
+        return np.full(len(knee_deg), params.foot_placement_deg)
+    reach = chain_reach(*segment_lengths(params), knee_deg)
+    ahead = 0.35 * params.speed_mps * stance_s
+    return np.degrees(np.arcsin(np.minimum(ahead / reach, 0.6)))
 
 
 def rotation_matrices(rotation_deg, obliquity_deg, tilt_deg, /) -> np.ndarray:

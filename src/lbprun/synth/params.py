@@ -53,11 +53,11 @@ class TrialParams:
     pelvis_tilt_amp_deg: float = 2.0
     thorax_obliquity_amp_deg: float = 2.0
     thorax_lean_deg: float = 8.0  # forward
-    vertical_drop_m: float = 0.06  # hip drop from touchdown to mid-stance
+    vertical_drop_m: float = 0.03  # hip drop from touchdown to mid-stance
     # legs and foot
     knee_flex_td_deg: float = 20.0
     knee_flex_swing_deg: float = 100.0
-    foot_placement_deg: float = 14.0  # hip->ankle line ahead of vertical at touchdown
+    foot_placement_deg: float | None = None  # hip->ankle line at touchdown; None: from speed
     footstrike: str = "rearfoot"  # rearfoot | non_rearfoot
     # vertical GRF (body weights)
     impact_peak_bw: float = 1.65
@@ -109,7 +109,7 @@ def davis_hjc(params: TrialParams, /, *, side: str) -> np.ndarray:
     Examples
     --------
     >>> np.round(davis_hjc(TrialParams(), side="L"), 4)
-    array([-0.0263,  0.0777, -0.0951])
+    array([-0.0486,  0.0766, -0.0993])
     """
     leg_mm = params.leg_length_m * 1000.0
     c = leg_mm * 0.115 - 15.3
