@@ -298,6 +298,19 @@ def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Sett
     return table, waves
 
 
+def _kinetics_notes(table: pd.DataFrame, body_weight_n, out: list[str]) -> None:
+    """Say why force measures are null when body weight is known (SCIENCE.md vGRF rules)."""
+    if not body_weight_n or not len(table):
+        return
+    if table["plate"].notna().sum() == 0:
+        out.append("no stance on a force plate: vertical GRF measures are null")
+    elif "impact_peak_bw" not in table or table["impact_peak_bw"].isna().all():
+        out.append(
+            "no impact peak in any plate stance (non-rearfoot strikes): impact peak, VALR and "
+            "VILR are null; the 3-12 % loading rate is reported instead"
+        )
+
+
 def _stance_summary(table: pd.DataFrame) -> dict:
     keys = (
         "knee_flex_td_deg", "knee_flex_peak_stance_deg", "trunk_incl_td_deg", "impact_peak_bw",
@@ -329,6 +342,7 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
         body_weight, mass_source = _body_weight(trial, found.stances, mass_kg, notes)
         stance_table, vgrf = _stance_tables(trial, found.stances, series, body_weight, settings)
         waves.update(vgrf)
+        _kinetics_notes(stance_table, body_weight, notes)
         valid = stride_table["valid"].to_numpy(bool) if len(stride_table) else np.zeros(0, bool)
         summary = _summary(stride_table, stance_table, waves, series=series, strides=strides, fs=fs)
     if not valid.any():
