@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.signal import coherence, csd, welch
 
 from lbprun.coordination import (
     centre,
@@ -151,6 +152,22 @@ def test_fourier_coherence_low_for_unrelated_signals():
     thorax = rng.normal(0, 5.0, len(pelvis))
     out = fourier_relative_phase(pelvis, thorax, fs_hz=FS, freq_hz=1.4)
     assert out["coherence"] < 0.5
+
+
+def test_fourier_matches_scipy_welch_on_a_bin():
+    # on an FFT bin, the single-frequency Welch estimate is scipy's csd/coherence exactly
+    rng = np.random.default_rng(6)
+    pelvis = np.cumsum(rng.standard_normal(3000))
+    thorax = 0.7 * np.roll(pelvis, 9) + rng.standard_normal(3000)
+    nperseg, k = 400, 4
+    freq_hz = k * FS / nperseg
+    out = fourier_relative_phase(pelvis, thorax, fs_hz=FS, freq_hz=freq_hz, nperseg=nperseg)
+    _, pxy = csd(pelvis, thorax, fs=FS, nperseg=nperseg)
+    _, pxx = welch(pelvis, fs=FS, nperseg=nperseg)
+    _, cxy = coherence(pelvis, thorax, fs=FS, nperseg=nperseg)
+    assert out["relphase_deg"] == pytest.approx(abs(np.rad2deg(np.angle(pxy[k]))), abs=1e-9)
+    assert out["coherence"] == pytest.approx(cxy[k], rel=1e-9)
+    assert out["gain"] == pytest.approx(abs(pxy[k]) / pxx[k], rel=1e-9)
 
 
 def test_fourier_rejects_nan():

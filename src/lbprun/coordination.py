@@ -18,7 +18,8 @@ functions know nothing about trials or files.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import coherence, csd, hilbert, welch
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import get_window, hilbert, welch
 
 from lbprun.signals import cut_cycles, nan_runs
 
@@ -236,9 +237,36 @@ def crp_summary(crp_cycles: np.ndarray, /) -> dict:
     }
 
 
-def _spectral_grid(n: int, fs_hz: float, nperseg: int) -> int:
-    """FFT length giving a frequency grid of at most ~0.005 Hz (zero padding)."""
-    return max(nperseg, int(2 ** np.ceil(np.log2(fs_hz / 0.005))))
+def _main_frequency(x: np.ndarray, /, *, fs_hz: float) -> float:
+    """Frequency of the highest peak of the power spectrum of ``x`` (DC excluded).
+
+    One Hann-windowed periodogram of the whole series, zero padded to a ~0.005 Hz grid.
+    """
+    nfft = max(len(x), int(2 ** np.ceil(np.log2(fs_hz / 0.005))))
+    f, pxx = welch(x, fs=fs_hz, window="hann", nperseg=len(x), nfft=nfft)
+    return float(f[1:][np.argmax(pxx[1:])])
+
+
+def _welch_at(
+    x: np.ndarray, y: np.ndarray, /, *, fs_hz: float, freq_hz: float, nperseg: int
+) -> tuple[float, float, complex]:
+    """Welch auto- and cross-spectra of ``x`` and ``y`` at one frequency (arbitrary units).
+
+    The estimator of ``scipy.signal.welch``/``csd``/``coherence`` with their defaults (Hann
+    window, 50 % overlap, mean removed per segment, segments averaged), evaluated at exactly
+    ``freq_hz`` by a direct DFT instead of at the nearest FFT bin. The common scale factor is
+    dropped: phase, coherence and gain do not depend on it.
+    """
+    step = nperseg - nperseg // 2
+    window = get_window("hann", nperseg)
+    kernel = window * np.exp(-2j * np.pi * freq_hz * np.arange(nperseg) / fs_hz)
+    spectra = []
+    for signal in (x, y):
+        segments = sliding_window_view(signal, nperseg)[::step]
+        spectra.append((segments - segments.mean(axis=1, keepdims=True)) @ kernel)
+    fx, fy = spectra
+    pxx, pyy = np.mean(np.abs(fx) ** 2), np.mean(np.abs(fy) ** 2)
+    return float(pxx), float(pyy), complex(np.mean(np.conj(fx) * fy))
 
 
 def fourier_relative_phase(
@@ -252,13 +280,13 @@ def fourier_relative_phase(
 ) -> dict:
     """Relative Fourier phase, coherence and gain of thorax vs pelvis rotation.
 
-    Welch estimates (Hann window, 50 % overlap, mean removed per segment) of the auto- and
-    cross-spectra of pelvis and thorax rotation over a steady window; the phase of the
-    cross-spectrum at the main frequency of the thorax oscillation (Lamoth et al. 2002;
-    van den Hoorn et al. 2012) is reported as ``|phase|`` in [0, 180]. Segments are zero
-    padded to a 0.005 Hz grid so that the frequency is hit almost exactly whatever the stride
-    frequency; for two pure sinusoids the cross-spectrum phase is flat around the peak, so
-    the estimate does not depend on where the frequency falls relative to the bins.
+    Welch estimates (Hann window, 50 % overlap, mean removed per segment, as
+    ``scipy.signal.csd`` and ``coherence``) of the auto- and cross-spectra of pelvis and
+    thorax rotation over a steady window; the phase of the cross-spectrum at the main
+    frequency of the thorax oscillation (Lamoth et al. 2002; van den Hoorn et al. 2012) is
+    reported as ``|phase|`` in [0, 180]. The spectra are evaluated at exactly that frequency
+    rather than at the nearest FFT bin, so the result does not depend on where the stride
+    frequency falls relative to the bins.
 
     Parameters
     ----------
@@ -270,8 +298,9 @@ def fourier_relative_phase(
         Frequency at which to read the spectra (e.g. the stride frequency from the events).
         Default: the peak of the thorax power spectrum.
     nperseg : int, optional
-        Welch segment length; default four periods of the main frequency (so several
-        segments, hence a meaningful coherence, in a 10–30 s trial), at most ``n``.
+        Welch segment length; default four periods of ``freq_hz`` (so a 10–30 s trial gives
+        5–20 overlapping segments and a meaningful coherence), at most ``n``. With a single
+        segment the coherence is 1 by construction.
 
     Returns
     -------
@@ -299,30 +328,18 @@ def fourier_relative_phase(
         raise ValueError(
             "pelvis and thorax rotation must be 1-D series of equal length without NaN"
         )
-    n = len(x)
     if freq_hz is None:
-        nfft = _spectral_grid(n, fs_hz, n)
-        f, pyy = welch(y, fs=fs_hz, window="hann", nperseg=n, nfft=nfft)
-        freq_hz = float(f[1:][np.argmax(pyy[1:])])
-    if nperseg is None:
-        nperseg = round(4 * fs_hz / freq_hz)
-    nperseg = min(nperseg, n)
+        freq_hz = _main_frequency(y, fs_hz=fs_hz)
+    nperseg = min(nperseg or round(4 * fs_hz / freq_hz), len(x))
     if nperseg * freq_hz < fs_hz:
-        raise ValueError(f"the series ({n} samples) is shorter than one period at {freq_hz} Hz")
-    opts = {
-        "fs": fs_hz,
-        "window": "hann",
-        "nperseg": nperseg,
-        "nfft": _spectral_grid(n, fs_hz, nperseg),
-    }
-    f, pxy = csd(x, y, **opts)
-    _, pxx = welch(x, **opts)
-    _, cxy = coherence(x, y, **opts)
-    k = int(np.argmin(np.abs(f - freq_hz)))
+        raise ValueError(
+            f"the series ({len(x)} samples) is shorter than one period at {freq_hz} Hz"
+        )
+    pxx, pyy, pxy = _welch_at(x, y, fs_hz=fs_hz, freq_hz=freq_hz, nperseg=nperseg)
     return {
-        "relphase_deg": float(abs(np.rad2deg(np.angle(pxy[k])))),
-        "coherence": float(cxy[k]),
-        "gain": float(np.abs(pxy[k]) / pxx[k]),
+        "relphase_deg": float(abs(np.rad2deg(np.angle(pxy)))),
+        "coherence": abs(pxy) ** 2 / (pxx * pyy),
+        "gain": abs(pxy) / pxx,
         "freq_hz": float(freq_hz),
     }
 
