@@ -229,14 +229,17 @@ def butter_lowpass(
     sos = _lowpass_sos(fs_hz, cutoff_hz, order)
     data = np.asarray(x)
     filled, _ = fill_gaps(data, max_gap_frames=max_gap_frames)
-    cols = _columns(filled)
+    cols = filled.reshape(len(filled), -1)  # a fresh array: filtered in place
     nan = np.isnan(cols)
     clean = ~nan.any(axis=0)
-    if clean.all() and len(cols) > _padlen(sos):
+    if len(cols) <= _padlen(sos):
+        cols[:] = np.nan  # too short for a zero-lag result (see _filter_segments)
+    elif clean.all():
         cols = sosfiltfilt(sos, cols, axis=0)
-    else:
-        if clean.any():
-            _filter_segments(cols, sos, np.flatnonzero(clean))
+    elif clean.any():
+        # every column without a remaining gap in one vectorised call
+        cols[:, clean] = sosfiltfilt(sos, cols[:, clean], axis=0)
+    if not clean.all():
         gappy = np.flatnonzero(~clean)
         for group in _groups(nan[:, gappy]):
             _filter_segments(cols, sos, gappy[group])
