@@ -6,8 +6,11 @@ sheet must stop even a dry run. The end-to-end test runs the tiny demo cohort.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -24,10 +27,12 @@ SUBJECTS = [("H01", "healthy", 70), ("H02", "healthy", 72), ("L01", "lbp", 68), 
 CONDITIONS = ["slow", "fast"]
 
 
-def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the repo's workflow in ``workdir`` with ``workdir/config.yaml`` overlaid."""
+def snakemake(
+    workdir: Path, *args: str, presets: tuple[Path, ...] = (), timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run the repo's workflow in ``workdir`` with ``presets`` then ``workdir/config.yaml``."""
     cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir)]
-    cmd += ["--configfile", str(workdir / "config.yaml"), *args]
+    cmd += ["--configfile", *map(str, presets), str(workdir / "config.yaml"), *args]
     env = {**os.environ, "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False
@@ -115,6 +120,14 @@ def test_non_c3d_file_is_rejected(fake_cohort):
     assert "L01_slow.c3d: not a C3D file" in run.stdout + run.stderr
 
 
+@pytest.mark.parametrize("preset", sorted((REPO / "config" / "presets").glob("*.yaml")))
+def test_each_preset_plans_its_waveforms(fake_cohort, preset):
+    run = snakemake(fake_cohort, "-n", presets=(preset,))
+    assert run.returncode == 0, run.stdout + run.stderr
+    waveforms = yaml.safe_load(preset.read_text())["stats"]["waveforms"]
+    assert job_counts(run.stdout)["waveform_figure"] == len(waveforms)
+
+
 def test_lint_is_clean(fake_cohort):
     run = snakemake(fake_cohort, "--lint")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -150,8 +163,9 @@ def test_touching_one_trial_reruns_only_its_batch_and_what_follows(fake_cohort):
         out.touch()
         os.utime(out, (now, now))
     assert "Nothing to be done" in snakemake(fake_cohort, "-n", "--rerun-triggers", "mtime").stdout
-    (fake_cohort / "data" / "L01" / "L01_slow.c3d").touch()
-    run = snakemake(fake_cohort, "-n", "--rerun-triggers", "mtime")
+    changed = fake_cohort / "data" / "L01" / "L01_slow.c3d"
+    changed.write_bytes(C3D_HEADER + bytes(512))  # new content, new mtime
+    run = snakemake(fake_cohort, "-n")
     jobs = job_counts(run.stdout)
     assert jobs["extract_batch"] == 1
     assert "wildcards: batch=b0002" in run.stdout  # H01, H02, then L01 fast + slow
@@ -213,8 +227,18 @@ def test_tiny_demo_end_to_end_then_touch_one_trial(tiny_demo):
     assert report.returncode == 0, report.stderr[-3000:]
     assert (results / "report.html").stat().st_size > 10_000
 
-    touched = next((results / "demo").rglob("*.c3d"))
-    touched.touch()
-    again = snakemake(tiny_demo, "-n", "--rerun-triggers", "mtime")
-    jobs = job_counts(again.stdout)
-    assert jobs["extract_batch"] == 1 and "demo_cohort" not in jobs
+    # Replace one trial's recording: only its batch (S03, S04 -> b0001) and what follows rerun.
+    c3d = results / "demo" / "c3d"
+    kept = results / "trials" / "S01" / "speed_3.0" / "trial.json"
+    kept_mtime = kept.stat().st_mtime_ns
+    shutil.copyfile(c3d / "S04_speed_3.0.c3d", c3d / "S03_speed_3.0.c3d")
+    plan = snakemake(tiny_demo, "-n")
+    jobs = job_counts(plan.stdout)
+    assert jobs["extract_batch"] == 1 and "demo_cohort" not in jobs, plan.stdout
+    assert "wildcards: batch=b0001" in plan.stdout
+    assert jobs["gather_cohort"] == 1 and jobs["group_tests"] == 1
+    rerun = snakemake(tiny_demo, "--cores", "2")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert kept.stat().st_mtime_ns == kept_mtime
+    summary = json.loads((results / "trials" / "S03" / "speed_3.0" / "trial.json").read_text())
+    assert summary["sha256"] == hashlib.sha256((c3d / "S04_speed_3.0.c3d").read_bytes()).hexdigest()
