@@ -180,6 +180,16 @@ def test_filter_marker_array_matches_column_by_column():
             np.testing.assert_allclose(y[:, m, c], alone, rtol=0, atol=1e-10)
 
 
+def test_filter_does_not_mutate_and_keeps_all_nan_columns():
+    x = np.stack([_sine(1.0), np.full(900, np.nan)], axis=1)
+    x[100:104, 0] = np.nan
+    before = x.copy()
+    y = butter_lowpass(x, fs_hz=FS, cutoff_hz=10.0)
+    np.testing.assert_array_equal(x, before)
+    assert np.isnan(y[:, 1]).all()
+    assert not np.isnan(y[:, 0]).any()
+
+
 def test_filter_rejects_cutoff_above_nyquist():
     with pytest.raises(ValueError, match="Nyquist"):
         butter_lowpass(np.zeros(100), fs_hz=100.0, cutoff_hz=60.0)
