@@ -75,9 +75,10 @@ def test_marp_equals_lag(lag, freq_hz, seconds):
     assert cycles.shape == (len(starts), 101)
     summary = crp_summary(cycles)
     assert summary["marp_deg"] == pytest.approx(lag, abs=1.0)
-    # with a non-integer number of strides the Hilbert kernel's 1/t tail leaves ~1-4° of phase
-    # error in the first and last strides; MARP averages it out, DP sees it
-    assert summary["dp_deg"] < 2.0
+    # with a non-integer number of strides the Hilbert kernel's 1/t tail leaves a few degrees
+    # of phase error in the first and last strides; MARP averages it out (<0.2° here), DP sees
+    # it (up to 2.0° at 17.3 s; 0 for a whole number of strides)
+    assert summary["dp_deg"] < (2.5 if freq_hz * seconds % 1 else 1e-3)
     # every point of the mean curve, not only the average, carries the lag
     assert np.max(np.abs(np.abs(summary["mean_curve_deg"]) - lag)) < 3.0
 
