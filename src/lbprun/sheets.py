@@ -374,23 +374,24 @@ def load_sheets(config: dict, /, *, schema_dir: str | Path) -> tuple[pd.DataFram
     return participants, trials
 
 
-def batches(trials: pd.DataFrame, /, *, batch_size: int) -> dict[str, pd.DataFrame]:
-    """Split the sorted trials sheet into consecutive fixed-size batches.
+def batches(items, /, *, batch_size: int) -> dict:
+    """Split the sorted trials (sheet rows or job list) into consecutive fixed-size batches.
 
     Membership depends only on the sorted sheet and ``batch_size``, so the DAG is known when
     Snakemake starts and needs no checkpoint; a changed trial reruns only its own batch.
 
     Parameters
     ----------
-    trials : DataFrame
-        Trials sheet sorted by subject and trial (as :func:`load_sheets` returns it).
+    items : DataFrame or list
+        Trials sorted by subject and trial (as :func:`load_sheets` returns them), or the job
+        list :func:`trial_jobs` makes of them.
     batch_size : int
         Trials per batch.
 
     Returns
     -------
-    dict of str to DataFrame
-        Batch id (``"b0000"``, ``"b0001"``, ...) to its rows.
+    dict
+        Batch id (``"b0000"``, ``"b0001"``, ...) to its slice of ``items``.
 
     Examples
     --------
@@ -399,8 +400,8 @@ def batches(trials: pd.DataFrame, /, *, batch_size: int) -> dict[str, pd.DataFra
     {'b0000': 2, 'b0001': 2, 'b0002': 1}
     """
     return {
-        f"b{start // batch_size:04d}": trials.iloc[start : start + batch_size]
-        for start in range(0, len(trials), batch_size)
+        f"b{start // batch_size:04d}": items[start : start + batch_size]
+        for start in range(0, len(items), batch_size)
     }
 
 
@@ -418,7 +419,7 @@ def trial_jobs(
     Parameters
     ----------
     batch : DataFrame
-        Rows of the trials sheet.
+        Rows of the trials sheet (all of them, or one batch).
     participants : DataFrame
         Participants sheet (gives ``mass_kg``).
     data_dir : str or Path

@@ -26,17 +26,17 @@ except sheets.SheetError as err:
 # `report(` cannot start a line in a .smk file (the parser takes it for the `report:` keyword).
 report_file = report
 
-BATCHES = sheets.batches(TRIALS, batch_size=config["batch_size"])
-JOBS = {
-    batch: sheets.trial_jobs(
-        rows,
+# Jobs are built once for the whole sheet, then cut into batches (see trials.smk).
+JOBS = sheets.batches(
+    sheets.trial_jobs(
+        TRIALS,
         participants=PARTICIPANTS,
         data_dir=config["data_dir"],
         out_root=f"{RESULTS}/trials",
         markerset=config["markerset"],
-    )
-    for batch, rows in BATCHES.items()
-}
+    ),
+    batch_size=config["batch_size"],
+)
 FIGURE_FORMATS = ["pdf", "png", "svg"]
 TABLES = ["participants", "outcomes"]
 TABLE_FORMATS = ["csv", "md", "tex"]
@@ -69,7 +69,7 @@ def batch_inputs(wildcards):
 
 def batch_manifests():
     """One manifest per batch, listing its trials' output folders and status."""
-    return [f"{RESULTS}/batches/{batch}.tsv" for batch in BATCHES]
+    return [f"{RESULTS}/batches/{batch}.tsv" for batch in JOBS]
 
 
 def demo_files():
