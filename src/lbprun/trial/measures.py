@@ -251,20 +251,38 @@ def _filtered_plates(trial, stances, settings: Settings) -> dict[int, np.ndarray
     }
 
 
-def _stance_kinetics(vertical_n, stance, fs_hz: float, body_weight_n) -> tuple[dict, np.ndarray]:
-    lo, hi = int(np.ceil(stance.td_s * fs_hz)), int(np.floor(stance.to_s * fs_hz))
-    vgrf = vertical_n[lo : hi + 1]
-    try:
-        measures = kinetics.stance_measures(vgrf, fs_hz=fs_hz, body_weight_n=body_weight_n)
-    except ValueError:
-        return {}, np.full(N_POINTS, np.nan)
-    return measures, kinetics.stance_curve(vgrf, body_weight_n=body_weight_n, n_points=N_POINTS)
+def _stance_forces(trial, stances, body_weight_n, settings: Settings) -> tuple[dict, dict]:
+    """Vertical GRF measures per plate stance (row -> dict) and curves, resampled per plate."""
+    fs = trial.analog_hz
+    measures, curves = {}, np.full((len(stances), N_POINTS), np.nan)
+    rows = [i for i, st in enumerate(stances) if st.plate is not None] if body_weight_n else []
+    for plate, force in _filtered_plates(trial, [stances[i] for i in rows], settings).items():
+        mine = [i for i in rows if stances[i].plate == plate]
+        lo = np.array([int(np.ceil(stances[i].td_s * fs)) for i in mine])
+        hi = np.array([int(np.floor(stances[i].to_s * fs)) for i in mine])
+        for i, a, b in zip(mine, lo, hi, strict=True):
+            try:
+                measures[i] = kinetics.stance_measures(
+                    force[a : b + 1], fs_hz=fs, body_weight_n=body_weight_n
+                )
+            except ValueError:
+                measures[i] = {}
+        ok = np.array([bool(measures[i]) for i in mine], dtype=bool)
+        if ok.any():
+            # same as kinetics.stance_curve per stance, in one call per plate
+            cut = cut_cycles(force / body_weight_n, starts=lo[ok], stops=hi[ok], n_points=N_POINTS)
+            curves[np.array(mine)[ok]] = cut
+    waves = {
+        "vgrf_bw": curves[rows].reshape(-1, N_POINTS),
+        "vgrf_stance_row": np.array(rows, dtype=int),
+    }
+    return measures, waves
 
 
 def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Settings):
     fs = trial.markers_hz
-    rows, curves, curve_rows = [], [], []
-    forces = _filtered_plates(trial, stances, settings) if body_weight_n else {}
+    measures, waves = _stance_forces(trial, stances, body_weight_n, settings)
+    rows = []
     for i, st in enumerate(stances):
         knee = series.knee_flex.get(st.side)
         lo, hi = int(np.floor(st.td_s * fs)), int(np.ceil(st.to_s * fs))
@@ -282,19 +300,11 @@ def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Sett
             "knee_flex_peak_stance_deg": peak,
             "trunk_incl_td_deg": _at(series.trunk_incl, st.td_s * fs),
         }
-        if st.plate is not None and body_weight_n:
-            measures, curve = _stance_kinetics(forces[st.plate], st, trial.analog_hz, body_weight_n)
-            row.update({k: v for k, v in measures.items() if k != "stance_time_s"})
-            curves.append(curve)
-            curve_rows.append(i)
+        row.update({k: v for k, v in measures.get(i, {}).items() if k != "stance_time_s"})
         rows.append(row)
     table = pd.DataFrame(rows)
     if len(table):
         table["plate"] = table["plate"].astype("Int64")
-    waves = {
-        "vgrf_bw": np.array(curves).reshape(-1, N_POINTS),
-        "vgrf_stance_row": np.array(curve_rows, dtype=int),
-    }
     return table, waves
 
 
