@@ -107,10 +107,15 @@ def test_bad_input_stops_the_run_before_any_job(fake_cohort, edit, message):
     assert dry.returncode != 0
     assert message in dry.stdout + dry.stderr, dry.stdout + dry.stderr
     assert "Traceback" not in dry.stdout + dry.stderr
-    real = snakemake(fake_cohort, "--cores", "1")
-    assert real.returncode != 0 and message in real.stdout + real.stderr
-    assert not (fake_cohort / "results").exists()  # nothing ran
     assert not list(fake_cohort.rglob("pwned"))
+
+
+def test_bad_sheet_stops_a_real_run_before_any_job(fake_cohort):
+    edit_sheet(fake_cohort / "trials.tsv", "L02\tslow\tL02/L02_slow.c3d", "L02\tslow\t../../x.c3d")
+    run = snakemake(fake_cohort, "--cores", "1")
+    assert run.returncode != 0
+    assert "column 'path': path '../../x.c3d' escapes data_dir" in run.stdout + run.stderr
+    assert not (fake_cohort / "results").exists()  # no job started
 
 
 def test_non_c3d_file_is_rejected(fake_cohort):

@@ -16,7 +16,7 @@ rule group_tests:
         report(
             f"{RESULTS}/stats/group_tests.csv",
             caption="../report/group_tests.rst",
-            category="Statistics",
+            category="Statistical tests",
         ),
     params:
         stats=STATS_PARAMS,
@@ -38,7 +38,7 @@ rule mixed_models:
         report(
             f"{RESULTS}/stats/mixed_models.csv",
             caption="../report/mixed_models.rst",
-            category="Statistics",
+            category="Statistical tests",
         ),
     params:
         stats=STATS_PARAMS,
@@ -60,7 +60,7 @@ rule spm_clusters:
         report(
             f"{RESULTS}/stats/spm_clusters.csv",
             caption="../report/spm_clusters.rst",
-            category="Statistics",
+            category="Statistical tests",
         ),
     params:
         stats=STATS_PARAMS,
@@ -82,7 +82,7 @@ rule discriminant:
         report(
             f"{RESULTS}/stats/discriminant.csv",
             caption="../report/discriminant.rst",
-            category="Statistics",
+            category="Statistical tests",
         ),
     params:
         stats=STATS_PARAMS,
@@ -105,7 +105,7 @@ rule associations:
         report(
             f"{RESULTS}/stats/associations.csv",
             caption="../report/associations.rst",
-            category="Statistics",
+            category="Statistical tests",
         ),
     params:
         stats=STATS_PARAMS,
