@@ -172,15 +172,26 @@ def _coordination_cycles(series: Series, starts, stops, settings: Settings) -> d
 
 
 def _vc_per_stride(vc_curves: np.ndarray) -> pd.DataFrame:
+    """Bin percentages of each stride's own coupling curve, all strides at once.
+
+    The same binning as :func:`lbprun.coordination.vector_coding_summary` applied to one
+    stride (whose circular mean curve is the curve itself), without a call per stride.
+    """
+    curves = np.asarray(vc_curves, dtype=float)[:, :-1]
+    complete = np.isfinite(curves).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        # the circular mean over a "cohort" of one stride, with coordination's own arithmetic
+        angle = coord._wrap360(coord._circular_mean(curves[None])[0])
+        bins = np.minimum(np.floor(np.mod(angle + 22.5, 180.0) / 45.0), 3)
+    # bin order of vector_coding_summary: 0 pelvis phase, 1 in-phase, 2 thorax, 3 anti-phase
+    names = ("vc_pelvis_phase_pct", "vc_inphase_pct", "vc_thorax_phase_pct", "vc_antiphase_pct")
+    n = max(curves.shape[1], 1)
+    table = {
+        k: np.where(complete, (bins == b).sum(axis=1) * 100.0 / n, np.nan)
+        for b, k in enumerate(names)
+    }
     keys = ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
-    rows = []
-    for curve in vc_curves:
-        if np.isfinite(curve).all():
-            summary = coord.vector_coding_summary(curve[None, :-1])
-            rows.append({k: summary[k] for k in keys})
-        else:
-            rows.append(dict.fromkeys(keys, np.nan))
-    return pd.DataFrame(rows, columns=list(keys))
+    return pd.DataFrame({k: table[k] for k in keys}, columns=list(keys))
 
 
 def _coordination_summary(waves: dict, valid: np.ndarray, /, *, series: Series, strides, fs_hz):
