@@ -139,6 +139,15 @@ def test_lint_is_clean(fake_cohort):
     assert "Congratulations, your workflow is in a good condition!" in run.stdout + run.stderr
 
 
+def test_lint_is_clean_on_the_default_demo_config():
+    # Linting only parses the workflow: nothing is written to the repo's results/.
+    run = subprocess.run(
+        [str(SNAKEMAKE), "--lint"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Congratulations, your workflow is in a good condition!" in run.stdout + run.stderr
+
+
 def job_counts(stdout: str) -> dict[str, int]:
     """Job counts from the 'Job stats' table of a dry run."""
     counts = {}

@@ -7,7 +7,6 @@ if config["demo"]["enabled"]:
         output:
             demo_files(),
         params:
-            out_dir=config["data_dir"],
             demo=config["demo"],
             participants=config["participants"],
             trials=config["trials"],

@@ -8,8 +8,9 @@ from lbprun import synth
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 demo = snakemake.params.demo
+out_dir = snakemake.config["data_dir"]  # the sheets' paths are relative to it
 written = synth.write_cohort(
-    snakemake.params.out_dir,
+    out_dir,
     n_per_group=demo["size"],
     speeds_mps=tuple(demo["speeds_mps"]),
     seed=demo["seed"],
@@ -17,11 +18,14 @@ written = synth.write_cohort(
     setup=demo["setup"],
 )
 logging.info("synth.write_cohort wrote %s", written)
-made = pd.read_csv(f"{snakemake.params.out_dir}/trials.tsv", sep="\t", dtype=str)
-named = pd.read_csv(snakemake.params.trials, sep="\t", dtype=str)
-if sorted(made["path"]) != sorted(named["path"]):
-    raise SystemExit(
-        f"the demo generated with config demo {demo} does not match {snakemake.params.trials}; "
-        f"copy {snakemake.params.out_dir}/participants.tsv and trials.tsv over the configured "
-        "sheets, or restore the demo settings."
-    )
+# The committed sheets must be exactly what this demo configuration generates (same subjects,
+# masses and files); otherwise the DAG, built from the sheets, would not match the files.
+for sheet in ("participants", "trials"):
+    made = pd.read_csv(f"{out_dir}/{sheet}.tsv", sep="\t", dtype=str)
+    named = pd.read_csv(snakemake.params[sheet], sep="\t", dtype=str)
+    if not made.equals(named):
+        raise SystemExit(
+            f"the demo generated with config demo {demo} does not match "
+            f"{snakemake.params[sheet]}; copy {out_dir}/{sheet}.tsv over it, or restore the "
+            "demo settings."
+        )
