@@ -256,3 +256,12 @@ def test_tiny_demo_end_to_end_then_touch_one_trial(tiny_demo):
     assert kept.stat().st_mtime_ns == kept_mtime
     summary = json.loads((results / "trials" / "S03" / "speed_3.0" / "trial.json").read_text())
     assert summary["sha256"] == hashlib.sha256((c3d / "S04_speed_3.0.c3d").read_bytes()).hexdigest()
+
+    # Editing one participant's body mass reruns only the batch holding their trials.
+    sheet = tiny_demo / "sheets" / "participants.tsv"
+    people = pd.read_csv(sheet, sep="\t", dtype=str)
+    people.loc[people["subject"] == "S04", "mass_kg"] = "81.5"
+    people.to_csv(sheet, sep="\t", index=False)
+    plan = snakemake(tiny_demo, "-n")
+    jobs = job_counts(plan.stdout)
+    assert jobs["extract_batch"] == 1 and "wildcards: batch=b0001" in plan.stdout
