@@ -28,7 +28,7 @@ GROUP_EFFECTS: dict[str, tuple[float, float, float, float]] = {
     "thorax_rot_amp_deg": (6.0, 6.0, 1.2, 1.0),
     "relphase_deg": (140.0, 110.0, 13.0, 6.0),
     "knee_flex_td_deg": (20.0, 14.0, 3.0, 1.5),
-    "valr_bw_s": (60.0, 80.0, 10.0, 15.0),
+    "valr_bw_s": (60.0, 85.0, 9.0, 15.0),
     "impact_peak_bw": (1.65, 1.65, 0.15, 0.15),
     "active_peak_bw": (2.55, 2.55, 0.15, 0.12),
     "cadence_steps_min": (168.0, 164.0, 7.0, 7.0),
