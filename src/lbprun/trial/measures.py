@@ -121,6 +121,7 @@ def _stride_tables(strides: list, series: Series, fs_hz: float, settings: Settin
             waves["knee_flex_deg"][rows] = _cycles(knee, starts[rows], stops[rows])
     coordination = _coordination_cycles(series, starts, stops, settings)
     waves.update(coordination)
+    _mirror_left(waves, np.array([s.side == "L" for s in strides], dtype=bool))
     for key in STRIDE_WAVEFORMS:
         waves[key][~valid] = np.nan
     table = pd.DataFrame(
@@ -140,6 +141,20 @@ def _stride_tables(strides: list, series: Series, fs_hz: float, settings: Settin
     table["valid"] = valid
     table["invalid_reason"] = [s.invalid_reason for s in strides]
     return table, waves
+
+
+def _mirror_left(waves: dict, left: np.ndarray) -> None:
+    """Mirror left strides in place so that both sides' transverse curves align.
+
+    A stride starting at left touchdown sees the pelvis and thorax rotated the other way from
+    one starting at right touchdown; averaging them unmirrored cancels the curves. Flipping the
+    sign of left strides' rotations expresses every stride as if it started at right
+    touchdown. The coupling angle of negated signals is the angle + 180°, which is added back;
+    CRP is unchanged by negating both signals. Amplitudes (max − min) are unaffected.
+    """
+    for key in ("pelvis_rot_deg", "thorax_rot_deg", "trunk_rot_deg"):
+        waves[key][left] = -waves[key][left]
+    waves["vc_coupling_deg"][left] = np.mod(waves["vc_coupling_deg"][left] + 180.0, 360.0)
 
 
 def _amplitudes(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -372,7 +387,8 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
         body_mass_kg=None if body_weight is None else body_weight / GRAVITY_M_S2,
         body_mass_source=mass_source,
     )
-    return Measured(summary, stance_table, stride_table, waves, notes, series.settings)
+    used = {**series.settings, "left_strides_mirrored": True}
+    return Measured(summary, stance_table, stride_table, waves, notes, used)
 
 
 def _summary(stride_table, stance_table, waves, /, *, series, strides, fs) -> dict:
