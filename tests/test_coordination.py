@@ -147,6 +147,16 @@ def test_fourier_relative_phase_at_given_frequency_with_noise():
     assert 0.9 < out["coherence"] <= 1.0
 
 
+@pytest.mark.parametrize("n", range(300, 1200, 7))
+def test_fourier_coherence_never_above_one(n):
+    # one Welch segment: coherence is 1 by construction, and rounding must not push it past 1
+    t = np.arange(n) / 150.0
+    pelvis, thorax = np.sin(2 * np.pi * 1.4 * t), 0.5 * np.sin(2 * np.pi * 1.4 * t - 1.0)
+    out = fourier_relative_phase(pelvis, thorax, fs_hz=150.0, nperseg=n)
+    assert 0.0 <= out["coherence"] <= 1.0
+    assert out["coherence"] == pytest.approx(1.0, abs=1e-12)
+
+
 def test_fourier_coherence_low_for_unrelated_signals():
     rng = np.random.default_rng(4)
     pelvis, _ = _rotations(0.0, 1.4, 20.0)

@@ -340,9 +340,11 @@ def fourier_relative_phase(
             f"the series ({len(x)} samples) is shorter than one period at {freq_hz} Hz"
         )
     pxx, pyy, pxy = _welch_at(x, y, fs_hz=fs_hz, freq_hz=freq_hz, nperseg=nperseg)
+    # |Pxy|^2 <= Pxx Pyy (Cauchy-Schwarz); rounding can exceed 1 by an ulp when it is tight
+    coherence = float(np.clip(abs(pxy) ** 2 / (pxx * pyy), 0.0, 1.0))
     return {
         "relphase_deg": float(abs(np.rad2deg(np.angle(pxy)))),
-        "coherence": abs(pxy) ** 2 / (pxx * pyy),
+        "coherence": coherence,
         "gain": abs(pxy) / pxx,
         "freq_hz": float(freq_hz),
     }
