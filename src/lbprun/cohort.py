@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -333,3 +333,24 @@ def waveform_matrix(waves: pd.DataFrame, /) -> np.ndarray:
     (1, 101)
     """
     return waves.loc[:, list(WAVE_COLUMNS)].to_numpy(dtype=float)
+
+
+def read_subjects(path: str | os.PathLike, /, *, conditions: Sequence[str] = ()) -> pd.DataFrame:
+    """Read ``cohort/subjects.csv``, with the config's condition order when one is given.
+
+    Parameters
+    ----------
+    path : path-like
+        The subjects table written by :func:`gather`.
+    conditions : sequence of str, optional
+        Ordered condition labels (config ``conditions``); empty keeps the sheet's order.
+
+    Returns
+    -------
+    DataFrame
+        One row per subject × condition.
+    """
+    subjects = pd.read_csv(path)
+    if conditions:
+        subjects["condition"] = pd.Categorical(subjects["condition"].astype(str), conditions)
+    return subjects

@@ -2,15 +2,11 @@
 
 import logging
 
-import pandas as pd
-
 from lbprun import cohort, stats
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 p = snakemake.params.stats
-subjects = pd.read_csv(snakemake.input.subjects)
-if p["conditions"]:
-    subjects["condition"] = pd.Categorical(subjects["condition"].astype(str), p["conditions"])
+subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditions"])
 outcomes = p["outcomes"] or [o for o in cohort.OUTCOMES if o in subjects]
 result = stats.group_tests(
     subjects,
