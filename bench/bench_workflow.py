@@ -1,0 +1,216 @@
+"""The whole workflow on a generated cohort against a bare ezc3d read loop, in one run.
+
+Cohort: ``lbprun.synth.write_cohort`` with ``--trials`` N (default 1,000) = N/4 subjects per
+group x 2 treadmill speeds (2.5 and 3.5 m/s), 10 s at 200 Hz markers / 1000 Hz analog, like the
+demo. It is generated once into ``--cache`` (default /tmp/lbprun-bench/cohort-N, outside the
+repo) and reused.
+
+- baseline: one Python process reading every trial with
+  ``ezc3d.c3d(path, extract_forceplat_data=True)`` and nothing else;
+- lbprun:   ``snakemake --cores 2`` on the repo's Snakefile in a fresh work folder (cache/run-N)
+            with the cohort's sheets: extraction, gather, statistics, tables and figures (no
+            HTML report). Config is config/config.yaml with the cohort's sheets, demo off.
+
+Each Python process the run starts (one per job, plus the safe loader's worker) is measured by a
+``sitecustomize`` probe put on PYTHONPATH for the run only: wall time from interpreter start to
+exit, CPU time and peak RSS (``getrusage``, exact). The per-script totals show where the time
+goes; ``bench_memory.py`` reuses them. Target: ratio <= 1.0x.
+
+Usage: python bench/bench_workflow.py [--trials N] [--cores 2] [--batch-size B] [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+DEFAULT_CACHE = Path(os.environ.get("LBPRUN_BENCH_CACHE", "/tmp/lbprun-bench"))
+TARGET = 1.0
+SPEEDS = (2.5, 3.5)
+
+# Written to <workdir>/probe/sitecustomize.py; every Python process started with that folder on
+# PYTHONPATH leaves one JSON record of its own cost when it exits.
+PROBE = """\
+import atexit, json, os, resource, sys, time
+
+_START = time.time()
+
+
+def _dump():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    record = {
+        "pid": os.getpid(), "ppid": os.getppid(), "argv": sys.argv, "start": _START,
+        "end": time.time(), "cpu_s": own.ru_utime + own.ru_stime,
+        "max_rss_mb": own.ru_maxrss / 1024, "children_max_rss_mb": kids.ru_maxrss / 1024,
+    }
+    with open(os.path.join(os.environ["LBPRUN_BENCH_PROBE"], f"{os.getpid()}.json"), "w") as f:
+        json.dump(record, f)
+
+
+if os.environ.get("LBPRUN_BENCH_PROBE"):
+    atexit.register(_dump)
+"""
+
+
+def ensure_cohort(n_trials: int, cache: Path = DEFAULT_CACHE) -> Path:
+    """Generate (once) and return the folder of an ``n_trials`` synthetic cohort."""
+    if n_trials % (2 * len(SPEEDS)):
+        raise SystemExit(f"--trials must be a multiple of {2 * len(SPEEDS)}")
+    final = cache / f"cohort-{n_trials}"
+    if (final / "trials.tsv").is_file():
+        return final
+    from lbprun.synth import write_cohort
+
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    start = time.perf_counter()
+    per_group = n_trials // (2 * len(SPEEDS))
+    written = write_cohort(partial, n_per_group=per_group, speeds_mps=SPEEDS, seed=1)
+    os.replace(partial, final)  # a half-written cohort is never reused
+    print(f"generated {written['n_trials']} trials in {time.perf_counter() - start:.0f} s")
+    return final
+
+
+def trial_paths(cohort: Path) -> list[Path]:
+    """The cohort's C3D files, in trials-sheet order."""
+    return [cohort / rel for rel in pd.read_csv(cohort / "trials.tsv", sep="\t")["path"]]
+
+
+def bare_read_loop(paths: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds to read every file with ezc3d (platform data included), 1 process."""
+    import ezc3d
+
+    start, cpu = time.perf_counter(), time.process_time()
+    for path in paths:
+        ezc3d.c3d(str(path), extract_forceplat_data=True)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def run_workflow(
+    cohort: Path, workdir: Path, *, cores: int = 2, batch_size: int | None = None
+) -> tuple[float, list[dict]]:
+    """Run the whole workflow on ``cohort`` in a fresh ``workdir``; wall seconds and probes."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    probe = workdir / "probe"
+    (probe / "records").mkdir(parents=True)
+    (probe / "sitecustomize.py").write_text(PROBE)
+    config = {
+        "participants": str(cohort / "participants.tsv"),
+        "trials": str(cohort / "trials.tsv"),
+        "data_dir": str(cohort),
+        "demo": {"enabled": False},
+    }
+    if batch_size:
+        config["batch_size"] = batch_size
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    cmd += ["--configfile", str(workdir / "config.yaml"), "--cores", str(cores)]
+    env = {
+        **os.environ,
+        "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(probe), os.environ.get("PYTHONPATH")])),
+        "LBPRUN_BENCH_PROBE": str(probe / "records"),
+    }
+    start = time.perf_counter()
+    with open(workdir / "snakemake.log", "w") as log:
+        run = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
+    wall = time.perf_counter() - start
+    if run.returncode != 0:
+        tail = (workdir / "snakemake.log").read_text()[-3000:]
+        raise SystemExit(f"workflow failed (see {workdir}/snakemake.log):\n{tail}")
+    records = [json.loads(p.read_text()) for p in (probe / "records").glob("*.json")]
+    (workdir / "probe-summary.json").write_text(json.dumps({"wall_s": wall, "records": records}))
+    return wall, records
+
+
+def process_name(record: dict) -> str:
+    """Script a probe record belongs to: a job's script name, the loader worker or snakemake."""
+    argv = record["argv"] or [""]
+    if "lbprun._c3d_worker" in " ".join(argv) or argv[0].endswith("_c3d_worker.py"):
+        return "c3d_worker"
+    name = Path(argv[0]).name
+    if name.startswith("tmp") and name.endswith(".py") and "." in name[:-3]:
+        return name[:-3].split(".", 1)[1]  # .snakemake/scripts/tmpXXXX.<script>.py
+    return "snakemake" if "snakemake" in name else name or "python"
+
+
+def per_script(records: list[dict]) -> pd.DataFrame:
+    """Jobs, summed wall and CPU seconds, and peak RSS per script (worker kept separate)."""
+    rows = pd.DataFrame(
+        [
+            {
+                "script": process_name(r),
+                "wall_s": r["end"] - r["start"],
+                "cpu_s": r["cpu_s"],
+                "max_rss_mb": r["max_rss_mb"],
+                "job_peak_mb": r["max_rss_mb"] + r["children_max_rss_mb"],
+            }
+            for r in records
+        ]
+    )
+    table = rows.groupby("script").agg(
+        jobs=("wall_s", "size"),
+        wall_s=("wall_s", "sum"),
+        cpu_s=("cpu_s", "sum"),
+        max_rss_mb=("max_rss_mb", "max"),
+        job_peak_mb=("job_peak_mb", "max"),
+    )
+    return table.sort_values("wall_s", ascending=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=1000)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: config's")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    args = parser.parse_args()
+    cohort = ensure_cohort(args.trials, args.cache)
+    paths = trial_paths(cohort)
+    load_before = os.getloadavg()[0]
+    base, base_cpu = bare_read_loop(paths)
+    wall, records = run_workflow(
+        cohort, args.cache / f"run-{args.trials}", cores=args.cores, batch_size=args.batch_size
+    )
+    table = per_script(records)
+    with pd.option_context("display.width", 120, "display.float_format", "{:.1f}".format):
+        print(f"per script (sums over jobs; work folder {args.cache}/run-{args.trials}):")
+        print(table.to_string())
+    n = len(paths)
+    cpu = table["cpu_s"].sum()
+    print(
+        f"{n} trials of 10 s at 200/1000 Hz; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after (machine has {os.cpu_count()} cores)"
+    )
+    lines = {
+        "ezc3d read loop, 1 process (baseline)": (base, base_cpu),
+        f"snakemake --cores {args.cores}, whole workflow": (wall, cpu),
+    }
+    for name, (seconds, cpu_s) in lines.items():
+        print(f"{name:<40}{seconds:8.1f} s wall {cpu_s:8.1f} s CPU")
+    print(f"per trial: baseline {1000 * base / n:.0f} ms, workflow {1000 * wall / n:.0f} ms wall")
+    # On a shared machine the wall ratio depends on other users' load; CPU / cores is the
+    # wall time the workflow would take with its cores to itself.
+    print(
+        f"CPU-based ratio (workflow CPU / {args.cores} cores vs loop CPU): "
+        f"{cpu / args.cores / base_cpu:.2f}x"
+    )
+    ratio = wall / base
+    verdict = "ok" if ratio <= TARGET else "OVER TARGET"
+    print(f"RESULT workflow/read-loop ratio: {ratio:.2f}x (target <= {TARGET}x) {verdict}")
+
+
+if __name__ == "__main__":
+    main()
