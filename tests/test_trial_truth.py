@@ -146,13 +146,8 @@ def test_every_stance_found_once(cohort):
     assert not problems, problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="synth: the model's knee angle has a velocity jump at touchdown (about 200 -> 1000 "
-    "deg/s), which a 10 Hz marker filter cannot follow (3-5 deg); on real files the 10 Hz "
-    "filter moves knee flexion at TD by 0.1-1 deg",
-)
 def test_knee_flexion_at_touchdown_within_1deg(cohort):
+    """Knee flexion at every touchdown (10 Hz marker filter, plate or kinematic TD) within 1 deg."""
     errors = {}
     for row in _all(cohort):
         pairs = _matched(row)

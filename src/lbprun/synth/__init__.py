@@ -31,7 +31,11 @@ moves at -speed with the belt; overground: the pelvis moves at +speed). Ground a
   ``|KNE - KJC| = delta``) therefore returns the true KJC, and likewise the true AJC from KJC,
   TIB, ANK. With ``medial_markers=True``, KNM / MMA are written at the mirror positions, so
   the epicondyle and malleolus midpoints are the joint centres too.
-- **Feet**: rigid HEE and TOE; in stance the heel (then the forefoot) stays on the ground.
+- **Feet**: rigid HEE and TOE; in stance the heel stays on the ground, then (after heel rise)
+  the foot pivots about the MTP joint centre 15 mm above the flat toes, TOE just behind it.
+  For 90 ms after touchdown the ankle joint centre (not the shoe) keeps moving along the
+  hip-ankle line (heel pad and sole compressing, <= 1 cm), which makes the knee angle C2
+  across touchdown; joint centres, knee angle and the ANK/TIB markers include it.
 - **Vertical GRF**: quarter-sine pieces per stance with the chosen impact peak, VALR and
   active peak (no impact peak for non-rearfoot strikers), flight between stances; see
   :mod:`lbprun.synth.grf`. Force plates are type 2 (Fx Fy Fz Mx My Mz, N and N mm) with Vicon's

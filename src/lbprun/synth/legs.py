@@ -2,10 +2,12 @@
 
 Each leg is a hip-knee-ankle chain moving in the vertical plane through its hip joint
 centre (normal = lab y), with a rigid foot. In stance the foot's contact point (heel, then the
-metatarsal heads after heel rise) is fixed on the ground (overground) or moves with the
-belt (treadmill); in swing the ankle follows a cubic spline relative to the hip. The knee
+metatarsophalangeal joint after heel rise) is fixed on the ground (overground) or moves with
+the belt (treadmill); in swing the ankle follows a polar path about the hip. The knee
 follows from two-link inverse kinematics, so the knee flexion at touchdown is the one chosen
-for that stance (the hip height at touchdown is set from it, see ``pelvis_origin_z``).
+for that stance (the hip height at touchdown is set from it, see ``pelvis_origin_z``). For
+``SETTLE_S`` after touchdown the ankle keeps moving along the hip-ankle line into heel pad
+and sole (:class:`Settle`), so that the knee angle is C2 across touchdown, as on real knees.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from scipy.interpolate import CubicSpline, PchipInterpolator
 from lbprun.synth.model import (
     ARRIVAL_VELOCITY,
     HEEL_CONTACT,
+    MTP_HEIGHT,
     TOE_CONTACT,
+    TOE_PIVOT,
     Rhythm,
     Steps,
     chain_reach,
@@ -34,6 +38,33 @@ from lbprun.synth.params import TrialParams, davis_hjc, segment_lengths
 
 THORAX_HEIGHT = 0.42  # pelvis origin to thorax origin (m, 0.92 m leg)
 MIN_KNEE_DEG = 1.0  # the chain never locks fully straight
+SETTLE_S = 0.09  # after touchdown the ankle comes to rest on the foot's contact over this long
+
+
+class Settle:
+    """Lengthening of the hip-ankle line after touchdown that keeps the knee angle C2 across it.
+
+    A landing foot does not stop dead: heel pad and shoe compress and the ankle keeps moving
+    for some tens of milliseconds (on JA1Gait21 the malleolus still moves at ~1.2 m/s at force
+    onset, and the hip-ankle distance shortens smoothly from ~0.2 to ~1 m/s over +-20 ms, so
+    the knee flexion velocity rises from ~250 deg/s at touchdown to ~600 deg/s 20-40 ms later).
+    The offset, along the hip-ankle line, is the quintic that is zero at touchdown with the
+    rate and acceleration of the distance the swing arrived with (minus those of the foot
+    pinned on its contact) and vanishes with zero rate and acceleration after ``SETTLE_S``.
+    The knee angle, a function of that distance alone, is then C2 across touchdown and keeps
+    its chosen value at touchdown exactly.
+    """
+
+    def __init__(self, rate: float, acc: float, duration_s: float = SETTLE_S) -> None:
+        self.rate, self.acc, self.duration_s = rate, acc, duration_s
+
+    def __call__(self, s: np.ndarray) -> np.ndarray:
+        """Lengthening (m, n values) at ``s`` seconds after touchdown (0 outside the settling)."""
+        big_t = self.duration_s
+        x = np.clip(s / big_t, 0.0, 1.0)
+        h1 = x - 6 * x**3 + 8 * x**4 - 3 * x**5  # value 0, slope 1 at 0; all zero at 1
+        h2 = 0.5 * (x**2 - 3 * x**3 + 3 * x**4 - x**5)  # curvature 1 at 0; all zero at 1
+        return big_t * self.rate * h1 + big_t**2 * self.acc * h2
 
 
 @dataclass
@@ -49,6 +80,7 @@ class Stance:
     swing: SwingPath | None = None  # ankle (u, w) relative to the hip until the next TD
     swing_pitch: PchipInterpolator | None = None
     next_td_s: float = np.inf
+    settle: Settle | None = None  # ankle offset just after touchdown (None: foot pinned)
 
 
 def _line_angle(rel: np.ndarray) -> float:
@@ -124,11 +156,21 @@ class Runner:
         heel_x = stance.heel_x0 - self.belt_mps * (t - stance.td_s)
         toe_x = heel_x + (TOE_CONTACT[0] - HEEL_CONTACT[0]) * s
         on_heel = pitch > 0
-        ground = np.stack([np.where(on_heel, heel_x, toe_x), np.zeros_like(t)], axis=-1)
-        local = np.where(on_heel[:, None], HEEL_CONTACT * s, TOE_CONTACT * s)
+        ground = np.stack(
+            [np.where(on_heel, heel_x, toe_x), np.where(on_heel, 0.0, MTP_HEIGHT * s)], axis=-1
+        )
+        local = np.where(on_heel[:, None], HEEL_CONTACT * s, TOE_PIVOT * s)
         ankle = ground - rot2(pitch, local)
         hip = self.hip(t, "L" if self.steps.side[stance.index] == "L" else "R")
         return ankle - hip[:, [0, 2]], pitch
+
+    @staticmethod
+    def _settling(stance: Stance, t: np.ndarray, rel: np.ndarray) -> np.ndarray:
+        """Ankle offset (n, 2) along the hip-ankle line after touchdown (see :class:`Settle`)."""
+        if stance.settle is None:
+            return np.zeros_like(rel)
+        dist = np.hypot(rel[:, 0], rel[:, 1])
+        return rel * (stance.settle(t - stance.td_s) / dist)[:, None]
 
     def _plan(self, side: str) -> list[Stance]:
         """Place every stance of one side and build the swings between them."""
@@ -189,6 +231,20 @@ class Runner:
             [prev.to_s, knots[1], nxt.td_s], [prev.pitch_to_deg, -20.0, nxt.pitch_td_deg]
         )
         prev.next_td_s = nxt.td_s
+        nxt.settle = self._settle(prev.swing, nxt)
+
+    def _settle(self, swing: SwingPath, stance: Stance) -> Settle:
+        """Rate and acceleration of the hip-ankle distance arriving minus pinned, at TD."""
+        h = 1e-5
+        steps = h * np.arange(3.0)
+        before = np.linalg.norm(swing(stance.td_s - steps), axis=1)  # td, td - h, td - 2h
+        after = np.linalg.norm(self._contact_rel(stance, stance.td_s + steps)[0], axis=1)  # pinned
+        # one-sided three-point differences (the two sides are different curves)
+        rate = (3 * before[0] - 4 * before[1] + before[2]) + (
+            3 * after[0] - 4 * after[1] + after[2]
+        )
+        acc = (before[0] - 2 * before[1] + before[2]) - (after[0] - 2 * after[1] + after[2])
+        return Settle(float(rate / (2 * h)), float(acc / h**2))
 
     def _knee_of(self, rel: np.ndarray) -> float:
         """Knee flexion (deg) of the chain reaching ``rel`` (u, w) from the hip."""
@@ -196,28 +252,35 @@ class Runner:
         dist = min(float(np.hypot(*rel)), chain_reach(l1, l2, MIN_KNEE_DEG))
         return float(np.degrees(np.arccos((dist**2 - l1**2 - l2**2) / (2 * l1 * l2))))
 
-    def ankle_rel(self, t: np.ndarray, side: str, /) -> tuple[np.ndarray, np.ndarray]:
-        """Ankle (u, w) relative to the hip (n, 2) and foot pitch (rad) at times ``t``."""
+    def ankle_rel(self, t: np.ndarray, side: str, /) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ankle (u, w) relative to the hip (n, 2), foot pitch (rad) and settling (n, 2).
+
+        The foot (its contact and markers) follows the ankle minus the settling: the shoe
+        stays on the ground while the ankle sinks into heel pad and sole.
+        """
         t = np.asarray(t, dtype=float)
         rel = np.full((len(t), 2), np.nan)
         pitch = np.full(len(t), np.nan)
+        sink = np.zeros((len(t), 2))
         for stance in self.stances[side]:
             on = (t >= stance.td_s) & (t <= stance.to_s)
             if on.any():
-                rel[on], pitch[on] = self._contact_rel(stance, t[on])
+                pinned, pitch[on] = self._contact_rel(stance, t[on])
+                sink[on] = self._settling(stance, t[on], pinned)
+                rel[on] = pinned + sink[on]
             off = (t > stance.to_s) & (t < stance.next_td_s)
             if off.any() and stance.swing is not None:
                 rel[off] = stance.swing(t[off])
                 pitch[off] = np.radians(stance.swing_pitch(t[off]))
         if np.isnan(rel).any():
             raise ValueError("time outside the simulated gait")
-        return rel, pitch
+        return rel, pitch, sink
 
     def leg(self, t: np.ndarray, side: str, /) -> dict[str, np.ndarray]:
         """Hip, knee and ankle joint centres (n, 3), knee flexion (deg) and foot pitch (rad)."""
         t = np.asarray(t, dtype=float)
         hip = self.hip(t, side)
-        rel, pitch = self.ankle_rel(t, side)
+        rel, pitch, sink = self.ankle_rel(t, side)
         l1, l2 = self.thigh_m, self.shank_m
         dist = np.linalg.norm(rel, axis=1)
         dist_max = chain_reach(l1, l2, MIN_KNEE_DEG)
@@ -231,4 +294,13 @@ class Runner:
         knee[:, [0, 2]] += thigh
         ankle = hip.copy()
         ankle[:, [0, 2]] += rel
-        return {"hip": hip, "knee": knee, "ankle": ankle, "knee_deg": knee_deg, "pitch": pitch}
+        foot = ankle.copy()
+        foot[:, [0, 2]] -= sink
+        return {
+            "hip": hip,
+            "knee": knee,
+            "ankle": ankle,
+            "foot": foot,  # where the rigid foot hangs from (the ankle before settling)
+            "knee_deg": knee_deg,
+            "pitch": pitch,
+        }

@@ -68,7 +68,8 @@ def leg_markers(params: TrialParams, leg: dict, side: str, /) -> dict[str, np.nd
     }
     for name, local in (("HEE", HEE_MARKER), ("TOE", TOE_MARKER)):
         rel = rot2(leg["pitch"], local * params.scale)
-        out[name] = ankle + np.stack([rel[:, 0], np.zeros(len(rel)), rel[:, 1]], axis=-1)
+        foot = leg.get("foot", ankle)  # the shoe stays put while the ankle settles
+        out[name] = foot + np.stack([rel[:, 0], np.zeros(len(rel)), rel[:, 1]], axis=-1)
     if params.medial_markers:
         out["KNM"] = knee - dk * lateral
         out["MMA"] = ankle - da * lateral
