@@ -144,7 +144,7 @@ def test_demo_through_slurm_equals_local_run(slurm_cluster, tiny_demo, tmp_path_
     local = workflow_tests.snakemake(tiny_demo, "--cores", "2")
     assert local.returncode == 0, local.stderr[-3000:]
 
-    run = workflow_tests.snakemake(on_slurm, "--profile", str(PROFILE), *FAST_POLL, timeout=280)
+    run = workflow_tests.snakemake(on_slurm, "--profile", str(PROFILE), *FAST_POLL, timeout=480)
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-6000:]
     submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", log))
