@@ -219,8 +219,12 @@ def foot_markers(trial, /, mapping: dict[str, str] | None = None) -> dict[str, n
 
 def _mean_xy(points: np.ndarray) -> np.ndarray:
     """Mean horizontal position of the finite markers in a (k, 3) frame."""
+    xy = points[:, :2]
+    finite = np.isfinite(xy).all(axis=1)
+    if finite.all():  # the common case, without nanmean's overhead
+        return xy.mean(axis=0)
     with np.errstate(invalid="ignore"):
-        return np.nanmean(points[:, :2], axis=0)
+        return np.nanmean(xy, axis=0)
 
 
 def _assign_foot(feet: dict, frame: int, cop_xy: np.ndarray) -> str:
@@ -550,12 +554,17 @@ def match(kinematic: list[Stance], reference: list[Stance], /, *, max_offset_s: 
     [(0.51, 0.5)]
     """
     pairs = []
+    if not kinematic:
+        return pairs
+    td = np.array([k.td_s for k in kinematic])
+    sides = np.array([k.side for k in kinematic])
     for ref in reference:
-        same = [k for k in kinematic if ref.side in ("", k.side)]
-        if same:
-            best = min(same, key=lambda k: abs(k.td_s - ref.td_s))
-            if abs(best.td_s - ref.td_s) < max_offset_s:
-                pairs.append((best, ref))
+        gap = np.abs(td - ref.td_s)
+        if ref.side:
+            gap = np.where(sides == ref.side, gap, np.inf)
+        best = int(np.argmin(gap))  # first of equals, as min() over the list
+        if gap[best] < max_offset_s:
+            pairs.append((kinematic[best], ref))
     return pairs
 
 
@@ -697,11 +706,17 @@ def strides(
 
 def _drop_overlapping(candidates: list[Stance], kept: list[Stance]) -> list[Stance]:
     """Candidates that overlap no kept stance of the same foot."""
-    return [
-        c
-        for c in candidates
-        if not any(k.side in ("", c.side) and c.td_s < k.to_s and c.to_s > k.td_s for k in kept)
-    ]
+    if not kept or not candidates:
+        return list(candidates)
+    k_td = np.array([k.td_s for k in kept])
+    k_to = np.array([k.to_s for k in kept])
+    k_side = np.array([k.side for k in kept])
+    out = []
+    for c in candidates:
+        same = (k_side == "") | (k_side == c.side)
+        if not np.any(same & (c.td_s < k_to) & (c.to_s > k_td)):
+            out.append(c)
+    return out
 
 
 def combine(plate: list[Stance], kinematic: list[Stance], /) -> tuple[list[Stance], list[str]]:

@@ -190,10 +190,30 @@ def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series) -> None:
         out.knee_flex[side] = kin.knee_angles(femur.rot, tibia.rot, s)[:, 0]
 
 
+def _used_roles(trial, mapping: dict, static) -> dict[str, str]:
+    """Return the roles some angle needs, the only ones worth filtering.
+
+    Not the feet (events use the raw markers), and a side's leg markers only when that side
+    can have a knee model (static calibration, Plug-in Gait wands or medial markers).
+    """
+    present = {r for r, label in mapping.items() if trial.has(label)}
+    used = {}
+    for role, label in mapping.items():
+        side, _, name = role.partition("_")
+        if name in ("heel", "toe", "mt1", "mt5"):
+            continue
+        if name in {*PIG_LEG, *JCS_LEG, "thigh"} and static is None:
+            sets = (PIG_LEG, JCS_LEG)
+            if not any(all(f"{side}_{r}" in present for r in need) for need in sets):
+                continue
+        used[role] = label
+    return used
+
+
 def angle_series(trial, mapping: dict, /, *, static=None, settings: Settings) -> Series:
     """Every angle series the trial's markers allow, with warnings for the rest."""
     out = Series()
-    roles = filtered_roles(trial, mapping, settings=settings)
+    roles = filtered_roles(trial, _used_roles(trial, mapping, static), settings=settings)
     pelvis = segment_series(roles, out=out)
     knee_series(trial, roles, pelvis, static=static, out=out)
     return out
