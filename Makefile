@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: demo test test-all lint install clean bench
+.PHONY: demo test test-all test-slurm lint install clean bench
 
 $(BIN)/lbprun: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: install
 
 test-all: install
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/pytest -q
+
+# A real one-node SLURM cluster (Debian's slurm-wlm + munge, installed when missing; needs root).
+test-slurm: install
+	bash .ci/slurm-setup.sh
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/pytest -q -m slurm tests/test_slurm.py
 
 lint: install
 	$(BIN)/ruff check .
