@@ -1,0 +1,142 @@
+"""DAG construction time (``snakemake -n``) for a 10,000-trial cohort, in one run.
+
+The cohort is fake but valid for validation: sheets of ``--trials`` trials (default 10,000 =
+2,500 subjects x 4 trials) whose paths are symbolic links to a few real C3D files (validation
+reads each file's header, and Snakemake stats each input). It is built once in the cache
+(default /tmp/lbprun-bench/dag-N) from a few files of the corpus.
+
+- baseline: ``snakemake -n`` on a trivial one-rule Snakefile (Python start, Snakemake import,
+            parsing: the fixed cost of any dry run);
+- lbprun:   ``snakemake -n`` on the repo's Snakefile with the fake sheets (config and sheet
+            validation, header checks, 10,000 / batch_size extraction jobs and the rest).
+
+The two are interleaved ``--repeats`` times and medians compared. Target: at most 6 s.
+
+Where a SLURM client is installed (``scontrol`` on PATH), every Snakemake start also pays the
+SLURM executor plugin's ``scontrol show config`` probe, run when the plugin is imported: fast
+when a controller answers, up to its 10 s timeout when none does. Both variants are then
+measured: as the machine is, and with a failing ``scontrol`` first on PATH (as on a machine
+without SLURM); the target applies to the latter, the lbprun-specific cost to both.
+
+Usage: python bench/bench_dag.py [--trials N] [--repeats N] [--cache DIR] [--corpus DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from bench_workflow import no_slurm_env
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+DEFAULT_CACHE = Path(os.environ.get("LBPRUN_BENCH_CACHE", "/tmp/lbprun-bench"))
+DEFAULT_CORPUS = Path(os.environ.get("LBPRUN_C3D_DIR", REPO.parent / "shared" / "data" / "c3d"))
+SOURCES = (
+    "bmc-ric/RBDS001runT35.c3d",
+    "dorn2012_flash-running/JA1Gait21.c3d",
+    "pyorerun/Running_0002.c3d",
+)
+TRIALS_PER_SUBJECT = 4
+TARGET_S = 6.0
+TRIVIAL = 'rule all:\n    output:\n        "done.txt",\n    shell:\n        "touch {output}"\n'
+
+
+def fake_cohort(n_trials: int, *, cache: Path, corpus: Path) -> Path:
+    """Sheets, config and symbolic links for ``n_trials`` trials (built once)."""
+    root = cache / f"dag-{n_trials}"
+    if (root / "config.yaml").is_file():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    sources = [corpus / rel for rel in SOURCES if (corpus / rel).is_file()]
+    if not sources:
+        raise SystemExit(f"no C3D file of {SOURCES} in {corpus} (set --corpus)")
+    (root / "data").mkdir(parents=True)
+    subjects, trials = [], []
+    for i in range(n_trials // TRIALS_PER_SUBJECT):
+        subject = f"P{i + 1:05d}"
+        subjects.append((subject, ("healthy", "lbp")[i % 2], 70.0))
+        (root / "data" / subject).mkdir()
+        for j in range(TRIALS_PER_SUBJECT):
+            rel = f"{subject}/run{j + 1}.c3d"
+            (root / "data" / rel).symlink_to(sources[(i + j) % len(sources)])
+            trials.append((subject, f"run{j + 1}", rel, f"c{j + 1}"))
+    pd.DataFrame(subjects, columns=["subject", "group", "mass_kg"]).to_csv(
+        root / "participants.tsv", sep="\t", index=False
+    )
+    pd.DataFrame(trials, columns=["subject", "trial", "path", "condition"]).to_csv(
+        root / "trials.tsv", sep="\t", index=False
+    )
+    config = {
+        "participants": str(root / "participants.tsv"),
+        "trials": str(root / "trials.tsv"),
+        "data_dir": str(root / "data"),
+        "demo": {"enabled": False},
+    }
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
+    return root
+
+
+def dry_run(snakefile: Path, workdir: Path, *extra: str, env: dict | None = None) -> float:
+    """Wall seconds of one ``snakemake -n`` (its output read and discarded, as a user would)."""
+    cmd = [str(SNAKEMAKE), "-n", "-s", str(snakefile), "--directory", str(workdir), *extra]
+    start = time.perf_counter()
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        raise SystemExit(f"dry run failed: {' '.join(cmd)}\n{(run.stdout + run.stderr)[-2000:]}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    root = fake_cohort(args.trials, cache=args.cache, corpus=args.corpus)
+    trivial = args.cache / "dag-trivial"
+    trivial.mkdir(parents=True, exist_ok=True)
+    (trivial / "Snakefile").write_text(TRIVIAL)
+    config = ("--configfile", str(root / "config.yaml"))
+    envs = {"as is": None}
+    if shutil.which("scontrol"):
+        envs = {"no SLURM probe": no_slurm_env(args.cache), "as is (SLURM probe)": None}
+    runs = {}
+    for label, env in envs.items():
+        runs[(label, "baseline")] = partial(dry_run, trivial / "Snakefile", trivial, env=env)
+        runs[(label, "lbprun")] = partial(dry_run, REPO / "Snakefile", root, *config, env=env)
+    times: dict[tuple, list[float]] = {key: [] for key in runs}
+    for _ in range(args.repeats):
+        for key, fn in runs.items():
+            times[key].append(fn())
+    medians = {key: statistics.median(t) for key, t in times.items()}
+    print(f"snakemake -n, median of {args.repeats} (load average {os.getloadavg()[0]:.1f}):")
+    for label in envs:
+        base, dag = medians[(label, "baseline")], medians[(label, "lbprun")]
+        print(f"[{label}] trivial 1-rule Snakefile (baseline) {base:6.2f} s")
+        print(
+            f"[{label}] lbprun, {args.trials} trials {dag:6.2f} s   ratio {dag / base:5.2f}x"
+            f"   (+{dag - base:.2f} s)"
+        )
+    label = next(iter(envs))
+    dag, base = medians[(label, "lbprun")], medians[(label, "baseline")]
+    verdict = "ok" if dag <= TARGET_S else "OVER TARGET"
+    print(
+        f"RESULT dry run {args.trials} trials [{label}]: {dag:.2f} s = {dag / base:.2f}x the "
+        f"trivial Snakefile (target <= {TARGET_S:g} s) {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()
