@@ -13,9 +13,11 @@ include: "workflow/rules/cohort.smk"
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
     input:
         all_targets(),
+        PROVENANCE,
     default_target: True

@@ -100,12 +100,12 @@ def write_config(workdir: Path, **overrides) -> dict:
     return config
 
 
-def good_cohort(workdir: Path, *, seed: int = 5) -> pd.DataFrame:
-    """Tiny synthetic cohort (2 + 2 runners x 2 speeds, 3 s each) in ``workdir/data``."""
+def good_cohort(workdir: Path, *, n_per_group: int = 2, seed: int = 5) -> pd.DataFrame:
+    """Tiny synthetic cohort (n + n runners x 2 speeds, 3 s each) in ``workdir/data``."""
     from lbprun import synth
 
     written = synth.write_cohort(
-        workdir / "data", n_per_group=2, speeds_mps=(2.5, 3.5), seed=seed, duration_s=3.0
+        workdir / "data", n_per_group=n_per_group, speeds_mps=(2.5, 3.5), seed=seed, duration_s=3.0
     )
     shutil.copyfile(written["participants"], workdir / "participants.tsv")
     trials = pd.read_csv(written["trials"], sep="\t", dtype=str)
@@ -175,6 +175,14 @@ def sha256_tree(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def input_hashes(workdir: Path) -> dict[str, str]:
+    """sha256 of every input: the data folder's files and the sheets and config beside it."""
+    hashes = sha256_tree(workdir / "data")
+    for name in ("participants.tsv", "trials.tsv", "config.yaml"):
+        hashes[f"../{name}"] = hashlib.sha256((workdir / name).read_bytes()).hexdigest()
+    return hashes
 
 
 def stray_files(results: Path) -> list[str]:

@@ -110,8 +110,9 @@ def gather(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = [_trial_row(d, _lookup(meta, d)) for d in dirs]
-    table = pd.DataFrame(
-        rows, columns=_union([dict.fromkeys([*ID_COLUMNS, "path", "status"]), *rows])
+    table = _keep_integers(
+        pd.DataFrame(rows, columns=_union([dict.fromkeys([*ID_COLUMNS, "path", "status"]), *rows])),
+        rows,
     )
     ok_dirs = [d for d, row in zip(dirs, rows, strict=True) if row.get("status") == "ok"]
     ok_meta = [_lookup(meta, d) for d in ok_dirs]
@@ -199,6 +200,20 @@ def _trial_row(trial_dir: Path, ids: dict) -> dict:
 def _union(rows: list[dict]) -> list[str]:
     """Column names in order of first appearance over all rows."""
     return list(dict.fromkeys(key for row in rows for key in row))
+
+
+def _keep_integers(table: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+    """Turn integer columns into nullable integers (``Int64``).
+
+    A failed trial's missing value would otherwise turn a good trial's ``6`` into ``6.0``:
+    each trial's row must read the same whatever else is gathered with it.
+    """
+    ints = [
+        c for c in table.columns
+        if any(type(r.get(c)) is int for r in rows)
+        and all(type(r[c]) is int for r in rows if r.get(c) is not None)
+    ]  # fmt: skip
+    return table.astype(dict.fromkeys(ints, "Int64"))
 
 
 def _failed(table: pd.DataFrame) -> pd.DataFrame:

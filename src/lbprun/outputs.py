@@ -107,6 +107,9 @@ def write_trial_outputs(
     """Write trial.json, stances.csv, strides.csv and waveforms.npz atomically (trial.json last)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for name in ("stances.csv", "strides.csv", "waveforms.npz", "trial.json"):
+        for stale in out.glob(f".{name}.*.tmp"):  # left by a run killed mid-write
+            stale.unlink(missing_ok=True)
     stances = stances.reindex(columns=list(STANCE_COLUMNS))
     strides = strides.reindex(columns=list(STRIDE_COLUMNS))
     _replace_bytes(out / "stances.csv", stances.to_csv(index=False, lineterminator="\n").encode())

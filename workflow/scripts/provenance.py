@@ -12,7 +12,7 @@ from lbprun import __version__
 from lbprun.outputs import sha256_of
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-results = Path(snakemake.params.results)
+results = Path(snakemake.output[0]).parent
 trials = pd.read_csv(snakemake.input.cohort, dtype=str, keep_default_na=False)
 record = {
     "lbprun_version": __version__,
