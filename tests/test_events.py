@@ -163,6 +163,40 @@ def test_kinematic_clearance_detector_on_a_synthetic_foot():
     assert all(s.side == "R" and s.source == "kinematic" for s in stances)
 
 
+def sine_foot(t0, t1, fs, dip=False):
+    """One marker 3 cm above the ground in stance (0.375-0.75 s of every 0.75 s), 10 cm swing.
+
+    With ``dip`` the swing foot drops to the ground for ~40 ms mid-swing (not a stance).
+    """
+    t = np.arange(t0, t1, 1 / fs)
+    z = 0.03 + np.maximum(0.0, 0.1 * np.sin(2 * np.pi * t / 0.75))
+    if dip:
+        z = np.maximum(0.03, z - 0.15 * np.exp(-(((np.mod(t, 0.75) - 0.1875) / 0.03) ** 2)))
+    return {"L": np.stack([0 * t, 0 * t, z], axis=1)[:, None, :]}
+
+
+@pytest.mark.parametrize(
+    ("t0", "t1", "dip", "n_stances"),
+    [
+        (0.0, 3.0, False, 3),  # swing maxima before and after every stance
+        (0.33, 2.0, False, 2),  # first stance 45 ms after the start, last one cut by the end
+        (0.5, 2.0, False, 1),  # the record starts in stance: its touchdown was not recorded
+        (0.0, 3.0, True, 3),  # a swing foot touching the ground for 40 ms is not a stance
+    ],
+)
+def test_kinematic_stances_at_the_record_edges(t0, t1, dip, n_stances):
+    fs = 250.0
+    stances = ev.kinematic_stances(sine_foot(t0, t1, fs, dip), fs_hz=fs)
+    assert len(stances) == n_stances
+    # the 5 mm (10 mm) clearance of this sine is crossed 6.0 ms before (12.0 ms after)
+    # contact: asin(0.05) and asin(0.1) of its 0.75 s period over 2 pi; the filter moves them
+    lead, lag = (np.arcsin(c) * 0.75 / (2 * np.pi) for c in (0.05, 0.1))
+    for stance in stances:
+        k = round((stance.td_s + t0 - 0.375) / 0.75)  # the true stance it belongs to
+        assert stance.td_s + t0 == pytest.approx(0.375 + 0.75 * k - lead, abs=0.004)
+        assert stance.to_s + t0 == pytest.approx(0.75 + 0.75 * k + lag, abs=0.004)
+
+
 # ---------------------------------------------------------------- real running files
 
 

@@ -129,11 +129,6 @@ def test_kinematic_events_within_one_frame(cohort):
     assert _report("kinematic TD/TO error", errors, "frames") <= 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="events: the kinematic detector misses stances within ~0.35 s of a trial's start "
-    "or end (overground, no swing before/after them in the recording)",
-)
 def test_every_stance_found_once(cohort):
     """Every simulated stance is found, and nothing else is (no swing taken for a stance)."""
     problems = {}

@@ -27,7 +27,7 @@ tests/test_events.py):
 file (foot markers)         ours, raw TD   ours, TO      Handsaker TD
 ==========================  =============  ============  =============
 RBDS001runT35 (heel, MT1,   +3.0 ± 0.9     -1.4 ± 1.7    +14.6 ± 10.9
-MT5), 83 treadmill stances
+MT5), 85 treadmill stances
 JA1Gait21 + LP5MT, 5        +1.7 ± 2.0     +5.7 ± 3.7    +15.7 ± 2.1
 JA1Gait21 heel/toe/MT1, 5   +16.5 ± 3.1    +5.7 ± 3.7    +15.7 ± 2.1
 ==========================  =============  ============  =============
@@ -41,6 +41,7 @@ SD 3.9 ms on JA1Gait21); on trials without plates it remains and is reported as 
 from __future__ import annotations
 
 import itertools
+import warnings as _warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -71,6 +72,10 @@ __all__ = [
 # lateral forefoot landing first (JA1Gait21) the medial markers touch down ~15 ms later.
 FOOT_ROLES = ("heel", "toe", "mt1", "mt5")
 MIN_STANCE_S = 0.05  # contacts shorter than this are noise or a touch, not a stance
+# A foot low for less than this is a swing foot passing the ground, not a stance: running
+# contacts last 0.15-0.35 s at 2-6 m/s, and only sprinters at top speed get near 0.1 s
+# (Weyand et al. 2000, J Appl Physiol 89:1991).
+MIN_KINEMATIC_STANCE_S = 0.1
 MIN_PEAK_N = 150.0  # a stance loads the plate well beyond the threshold
 EDGE_MARGIN_M = 0.03  # foot markers may overhang the plate edge by this much (marker radius)
 TREADMILL_LENGTH_M = 1.5  # a plate longer than any overground plate, or...
@@ -352,17 +357,62 @@ def _crossing(clearance: np.ndarray, start: int, level: float, *, forward: bool)
     return j + (hi - level) / (hi - lo)
 
 
-def _swing_windows(height: np.ndarray, fs_hz: float) -> list[tuple[int, int]]:
-    """(start, stop) samples between consecutive swing maxima around each low point of the foot."""
-    filled = np.where(np.isnan(height), np.nanmax(height), height)
-    lows, _ = find_peaks(-filled, distance=max(int(0.25 * fs_hz), 1), prominence=0.03)
-    highs, _ = find_peaks(filled, prominence=0.03)
-    windows = []
-    for low in lows:
-        before, after = highs[highs < low], highs[highs > low]
-        if before.size and after.size:
-            windows.append((int(before[-1]), int(after[0])))
-    return windows
+def _swing_windows(height: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, low, stop) samples: the lowest point of the foot between consecutive swing maxima.
+
+    Swing maxima rise at least 3 cm above the lows on either side, so each window between
+    two of them holds one low phase of the foot. The record's first and last samples stand in
+    for a swing maximum the recording does not contain, so that a stance next to either edge
+    gets a window too; whether its touchdown and toe-off were recorded is decided by the
+    caller. Both ends are padded with the highest point, so that a swing maximum next to an
+    edge keeps its full prominence.
+    """
+    top = np.nanmax(height)
+    filled = np.where(np.isnan(height), top, height)
+    highs, _ = find_peaks(np.concatenate([[top], filled, [top]]), prominence=0.03)
+    bounds = np.unique(np.concatenate([[0], highs - 1, [len(height) - 1]]))  # pads never peak
+    return [
+        (int(a), int(a + np.argmin(filled[a : b + 1])), int(b))
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+
+def _finite_run(rows_ok: np.ndarray, at: int) -> tuple[int, int]:
+    """First and last index of the run of True in ``rows_ok`` that contains ``at``."""
+    bad = np.flatnonzero(~rows_ok)
+    first = int(bad[bad < at][-1]) + 1 if np.any(bad < at) else 0
+    last = int(bad[bad > at][0]) - 1 if np.any(bad > at) else len(rows_ok) - 1
+    return first, last
+
+
+def _window_stance(window: np.ndarray, low: int, levels: tuple[float, float], min_len: float):
+    """Fractional (TD, TO) indices of the stance in one window of foot heights, or None.
+
+    The window is cut to the gap-free stretch around its low point; the stance is kept only
+    if the clearance is seen falling through the TD level and rising through the TO level
+    inside that stretch, and stays low for at least ``min_len`` samples.
+    """
+    ok = np.isfinite(window).all(axis=1)
+    if not ok[low]:
+        return None
+    first, last = _finite_run(ok, low) if not ok.all() else (0, len(window) - 1)
+    part = window[first : last + 1]
+    clearance = (part - part.min(axis=0)).min(axis=1)
+    lowest = int(np.argmin(clearance))
+    td = _crossing(clearance, lowest, levels[0], forward=False)
+    to = _crossing(clearance, lowest, levels[1], forward=True)
+    if not (np.isfinite(td) and np.isfinite(to)) or to - td < min_len:
+        return None
+    return first + td, first + to
+
+
+def _mean_height(z: np.ndarray) -> np.ndarray:
+    """Mean over the foot markers (n, k) of each frame, NaN where none has data."""
+    if np.isfinite(z).all():
+        return z.mean(axis=1)
+    with np.errstate(invalid="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)  # frames without any marker
+        return np.nanmean(z, axis=1)
 
 
 def _foot_heights(markers: np.ndarray, fs_hz: float, cutoff_hz: float) -> np.ndarray:
@@ -384,11 +434,14 @@ def kinematic_stances(
     """Touchdown and toe-off of every stance from foot-marker heights (foot-clearance detector).
 
     For each stance candidate (a low point of the mean foot height between two swing
-    maxima at least 3 cm higher) each marker's clearance is its height above its own lowest
-    point in that window; the foot's clearance is the smallest over markers. TD is where it
-    falls below ``td_clearance_m`` before the stance's lowest clearance, TO where it rises
-    above ``to_clearance_m`` after it (linear interpolation between frames). Windows that
-    contain an unfilled gap are skipped.
+    maxima at least 3 cm higher, or between the record's edge and a swing maximum) each
+    marker's clearance is its height above its own lowest point in that window; the foot's
+    clearance is the smallest over markers. TD is where it falls below ``td_clearance_m``
+    before the stance's lowest clearance, TO where it rises above ``to_clearance_m`` after
+    it (linear interpolation between frames). The window is cut to its gap-free stretch
+    around the low point. A candidate is dropped when either crossing is not seen inside
+    that stretch (a stance cut by the record's edge or by a gap) or when the foot stays low
+    for less than 0.1 s, shorter than a running contact (a swing foot passing low).
 
     Parameters
     ----------
@@ -415,19 +468,15 @@ def kinematic_stances(
     [0.372, 1.122, 1.872]
     """
     stances = []
+    levels, min_len = (td_clearance_m, to_clearance_m), MIN_KINEMATIC_STANCE_S * fs_hz
     for side, markers in feet.items():
         z = _foot_heights(np.asarray(markers, float), fs_hz, cutoff_hz)
-        if not z.size:
+        if not z.size or np.isnan(z).all():
             continue
-        for start, stop in _swing_windows(np.nanmean(z, axis=1), fs_hz):
-            window = z[start : stop + 1]
-            if np.isnan(window).any():
-                continue
-            clearance = (window - window.min(axis=0)).min(axis=1)
-            low = int(np.argmin(clearance))
-            td = _crossing(clearance, low, td_clearance_m, forward=False)
-            to = _crossing(clearance, low, to_clearance_m, forward=True)
-            if np.isfinite(td) and np.isfinite(to):
+        for start, low, stop in _swing_windows(_mean_height(z)):
+            found = _window_stance(z[start : stop + 1], low - start, levels, min_len)
+            if found is not None:
+                td, to = found
                 stances.append(
                     Stance(side, (start + td) / fs_hz, (start + to) / fs_hz, "kinematic")
                 )
