@@ -131,3 +131,21 @@ def test_waveform_figure_shades_one_method_when_both_are_given():
     fig = figures.waveform_figure(_waves(), both, waveform="pelvis_rot_deg")
     spans = [p for p in fig.axes[1].patches if p.get_gid() == "spm_cluster"]
     assert [s.get_x() for s in spans] == [40.0]  # the parametric cluster only
+
+
+def test_qc_figure_of_a_large_cohort_shows_histograms_and_lists_failures(tmp_path):
+    n_ok = 2 * (figures.QC_MAX_BARS // 2)  # even: half with 10 strides, half with 12
+    n = n_ok + 15
+    trials = pd.DataFrame({"subject": [f"s{i:03d}" for i in range(n)], "trial": "t1",
+                           "status": ["failed"] * 15 + ["ok"] * n_ok,
+                           "n_strides": [None] * 15 + [10, 12] * (n_ok // 2),
+                           "n_plate_stances": 3})  # fmt: skip
+    failed = trials.head(15).assign(error="bad file.")[["subject", "trial", "error"]]
+    fig = figures.qc_figure(trials, failed)
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert sum(heights) == n_ok  # every successful trial counted once
+    assert heights[10] == heights[12] == n_ok // 2
+    text = "\n".join(t.get_text() for t in fig.texts)
+    assert "failed: s000/t1: bad file." in text
+    assert f"and {15 - figures.QC_MAX_LISTED} more" in text
+    figures.save(fig, tmp_path / "qc")

@@ -364,6 +364,10 @@ def vector_coding_figure(
 def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figure.Figure:
     """Plot strides and force-plate stances per trial, failed trials marked with their error.
 
+    Up to ``QC_MAX_BARS`` trials get one labelled bar each; a larger cohort gets histograms of
+    the counts over its trials and the first failed trials listed (one bar and label per
+    trial would be unreadable and take seconds per trial to render).
+
     Parameters
     ----------
     trials : DataFrame
@@ -372,18 +376,32 @@ def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figur
     failed : DataFrame
         ``cohort/failed_trials.csv`` (``subject``, ``trial``, ``error``).
     """
+    errors = dict(zip(failed["subject"].astype(str) + "/" + failed["trial"].astype(str),
+                      failed["error"].astype(str), strict=True))  # fmt: skip
+    fig = _qc_bars(trials, errors) if len(trials) <= QC_MAX_BARS else _qc_hist(trials, errors)
+    fig.suptitle(f"{len(trials)} trials, {len(errors)} failed", fontsize=7)
+    return fig
+
+
+QC_PANELS = (("n_strides", "Strides"), ("n_plate_stances", "Force-plate stances"))
+QC_MAX_BARS = 80
+QC_MAX_LISTED = 12
+
+
+def _qc_counts(trials: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(trials.get(column), errors="coerce").fillna(0).to_numpy()
+
+
+def _qc_bars(trials: pd.DataFrame, errors: dict[str, str]) -> matplotlib.figure.Figure:
+    """One horizontal bar per trial; failed trials crossed and their error written."""
     labels = (trials["subject"].astype(str) + "/" + trials["trial"].astype(str)).to_numpy()
     height = float(np.clip(20 + 3.2 * len(labels), 45, 230))
     fig, axes = _figure(DOUBLE_COLUMN_MM, height, ncols=2, sharey=True)
     y = np.arange(len(labels))[::-1]
-    panels = (("n_strides", "Strides"), ("n_plate_stances", "Force-plate stances"))
-    for ax, (column, title) in zip(axes[0], panels, strict=True):
-        counts = pd.to_numeric(trials.get(column), errors="coerce").fillna(0).to_numpy()
-        ax.barh(y, counts, height=0.7, color=OKABE_ITO[0])
+    for ax, (column, title) in zip(axes[0], QC_PANELS, strict=True):
+        ax.barh(y, _qc_counts(trials, column), height=0.7, color=OKABE_ITO[0])
         ax.set(xlabel=f"{title} (n)", ylim=(-0.7, len(labels) - 0.3))
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    errors = dict(zip(failed["subject"].astype(str) + "/" + failed["trial"].astype(str),
-                      failed["error"].astype(str), strict=True))  # fmt: skip
     for row, label in zip(y, labels, strict=True):
         if label in errors:
             axes[0][0].plot(0, row, marker="x", color=OKABE_ITO[1], ms=4, clip_on=False)
@@ -391,5 +409,24 @@ def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figur
                             color=OKABE_ITO[1], va="center", fontsize=5,
                             transform=axes[0][1].get_yaxis_transform())  # fmt: skip
     axes[0][0].set_yticks(y, labels, fontsize=5 if len(labels) > 30 else 6)
-    fig.suptitle(f"{len(labels)} trials, {len(errors)} failed", fontsize=7)
+    return fig
+
+
+def _qc_hist(trials: pd.DataFrame, errors: dict[str, str]) -> matplotlib.figure.Figure:
+    """Histograms of the counts over successful trials; the first failed trials listed."""
+    fig, axes = _figure(DOUBLE_COLUMN_MM, 110, ncols=2)
+    ok = trials[trials["status"].astype(str) == "ok"]
+    for ax, (column, title) in zip(axes[0], QC_PANELS, strict=True):
+        counts = _qc_counts(ok, column)
+        top = int(counts.max()) if len(counts) else 0
+        ax.hist(counts, bins=np.arange(top + 2) - 0.5, color=OKABE_ITO[0])
+        ax.set(xlabel=f"{title} per successful trial (n)", ylabel="Trials (n)")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    lines = [f"failed: {label}: {textwrap.shorten(error, 90)}"
+             for label, error in list(errors.items())[:QC_MAX_LISTED]]  # fmt: skip
+    if len(errors) > QC_MAX_LISTED:
+        lines.append(f"... and {len(errors) - QC_MAX_LISTED} more (cohort/failed_trials.csv)")
+    if lines:
+        fig.get_layout_engine().set(rect=(0, 0.022 * len(lines), 1, 1 - 0.022 * len(lines)))
+        fig.text(0.01, 0.01, "\n".join(lines), color=OKABE_ITO[1], fontsize=5, va="bottom")
     return fig
