@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from bench_workflow import DEFAULT_CACHE, ensure_cohort, per_script, run_workflow
+from bench_workflow import DEFAULT_CACHE, ensure_cohort, per_script, run_workflow, snapshot
 
 TARGET = 1.25
 
@@ -36,7 +36,8 @@ def job_peaks(n_trials: int, *, cache: Path, fresh: bool) -> pd.Series:
         print(f"{n_trials} trials: reusing {summary} ({age_min:.0f} min old)")
         records = json.loads(summary.read_text())["records"]
     else:
-        wall, records = run_workflow(ensure_cohort(n_trials, cache), workdir)
+        cohort = ensure_cohort(n_trials, cache)
+        wall, records = run_workflow(cohort, workdir, tree=snapshot(cache))
         print(f"{n_trials} trials: workflow run in {wall:.0f} s")
     return per_script(records)["job_peak_mb"]
 

@@ -7,7 +7,9 @@ repo) and reused.
 
 - baseline: one Python process reading every trial with
   ``ezc3d.c3d(path, extract_forceplat_data=True)`` and nothing else;
-- lbprun:   ``snakemake --cores 2`` on the repo's Snakefile in a fresh work folder (cache/run-N)
+- lbprun:   ``snakemake --cores 2`` on the repo's committed HEAD (exported to cache/snap-<commit>,
+            so that others' edits during the run cannot break it; ``--worktree`` to run the
+            working tree instead) in a fresh work folder (cache/run-N)
             with the cohort's sheets: extraction, gather, statistics, tables and figures (no
             HTML report). Config is config/config.yaml with the cohort's sheets, demo off.
             A failing ``scontrol`` shim is put first on PATH (see ``no_slurm_env``).
@@ -126,10 +128,42 @@ def no_slurm_env(cache: Path) -> dict:
     return {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
+def snapshot(cache: Path = DEFAULT_CACHE) -> Path:
+    """The repo's committed HEAD, exported once into the cache (``git archive``).
+
+    Several people edit the working tree while a long benchmark runs; a job importing a
+    half-edited module would fail its trials. The snapshot also names the measured commit.
+    """
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    tree = cache / f"snap-{head}"
+    if not (tree / "Snakefile").is_file():
+        partial = tree.with_name(tree.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", "HEAD"], capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(partial)], input=archive.stdout, check=True)
+        os.replace(partial, tree)
+    return tree
+
+
 def run_workflow(
-    cohort: Path, workdir: Path, *, cores: int = 2, batch_size: int | None = None
+    cohort: Path,
+    workdir: Path,
+    *,
+    cores: int = 2,
+    batch_size: int | None = None,
+    tree: Path | None = None,
 ) -> tuple[float, list[dict]]:
-    """Run the whole workflow on ``cohort`` in a fresh ``workdir``; wall seconds and probes."""
+    """Run the whole workflow on ``cohort`` in a fresh ``workdir``; wall seconds and probes.
+
+    ``tree`` is the repo copy to run (Snakefile and ``src/``); default the working tree.
+    """
+    tree = tree or REPO
     shutil.rmtree(workdir, ignore_errors=True)
     probe = workdir / "probe"
     (probe / "records").mkdir(parents=True)
@@ -143,12 +177,14 @@ def run_workflow(
     if batch_size:
         config["batch_size"] = batch_size
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    cmd = [str(SNAKEMAKE), "-s", str(tree / "Snakefile"), "--directory", str(workdir)]
     cmd += ["--configfile", str(workdir / "config.yaml"), "--cores", str(cores)]
     env = no_slurm_env(workdir.parent)
     env |= {
         "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{env['PATH']}",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(probe), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(probe), str(tree / "src"), os.environ.get("PYTHONPATH")])
+        ),
         "LBPRUN_BENCH_PROBE": str(probe / "records"),
     }
     start = time.perf_counter()
@@ -213,13 +249,22 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=None, help="default: config's")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument(
+        "--worktree", action="store_true", help="run the working tree, not a snapshot of HEAD"
+    )
     args = parser.parse_args()
+    tree = REPO if args.worktree else snapshot(args.cache)
+    print(f"workflow from {tree}")
     cohort = ensure_cohort(args.trials, args.cache)
     paths = trial_paths(cohort)
     load_before = os.getloadavg()[0]
     base, base_cpu = bare_read_loop(paths)
     wall, records = run_workflow(
-        cohort, args.cache / f"run-{args.trials}", cores=args.cores, batch_size=args.batch_size
+        cohort,
+        args.cache / f"run-{args.trials}",
+        cores=args.cores,
+        batch_size=args.batch_size,
+        tree=tree,
     )
     table = per_script(records)
     with pd.option_context("display.width", 120, "display.float_format", "{:.1f}".format):
