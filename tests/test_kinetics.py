@@ -11,6 +11,7 @@ from lbprun.kinetics import (
     impact_peak_index,
     stance_curve,
     stance_measures,
+    stance_table,
 )
 
 BW = 700.0
@@ -105,6 +106,31 @@ def test_late_local_maximum_is_not_an_impact_peak():
     # a dip-and-peak after 25 % of stance (e.g. a double-humped active peak) does not count
     force = piecewise([0.0, 0.08, 0.1, 0.14, 0.25], [0.0, 2.0, 1.8, 2.5, 0.0])
     assert stance_measures(force, fs_hz=FS, body_weight_n=BW)["impact_peak_bw"] is None
+
+
+def test_stance_table_gives_each_stance_its_own_measures():
+    # stances back to back on one record: a rearfoot, a forefoot, and one starting at 1 BW whose
+    # 0.04 BW bump is no impact peak on its own (but would be, seen from the 0 BW before it)
+    t = np.arange(0.0, 0.22 + 1e-9, 1.0 / FS)
+    parts = [
+        piecewise([0.0, 0.03, 0.05, 0.12, 0.25], [0.0, 1.6, 1.3, 2.5, 0.0]),
+        2.6 * np.sin(np.pi * t / 0.22) * BW,
+        piecewise([0.0, 0.01, 0.02, 0.12, 0.25], [1.0, 1.04, 0.9, 2.5, 0.0]),
+        np.ones(8) * BW,  # too short for a stance
+    ]
+    stops = np.cumsum([len(p) for p in parts]) - 1
+    starts = np.r_[0, stops[:-1] + 1]
+    table = stance_table(
+        np.concatenate(parts), starts=starts, stops=stops, fs_hz=FS, body_weight_n=BW
+    )
+    assert list(table["footstrike"]) == ["rearfoot", "non_rearfoot", "non_rearfoot", None]
+    assert list(table["valid"]) == [True, True, True, False]
+    for i, part in enumerate(parts[:3]):
+        alone = stance_measures(part, fs_hz=FS, body_weight_n=BW)
+        for key, value in alone.items():
+            got = table[key][i]
+            assert (got == value) or (value is None and np.isnan(got)), (i, key)
+    assert all(np.isnan(table[k][3]) for k in ("active_peak_bw", "lr_3_12_bw_s"))
 
 
 def test_bad_stances_raise_one_sentence():

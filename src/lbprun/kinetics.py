@@ -27,30 +27,89 @@ impact peak, Lieberman et al. 2010, Nature 463:531):
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
+from scipy.signal import find_peaks, peak_prominences
 
 from lbprun.signals import time_normalise
 
-__all__ = ["body_weight_from_treadmill", "impact_peak_index", "stance_curve", "stance_measures"]
+__all__ = [
+    "body_weight_from_treadmill",
+    "impact_peak_index",
+    "stance_curve",
+    "stance_measures",
+    "stance_table",
+]
 
 IMPACT_WINDOW = 0.25  # fraction of stance searched for the impact peak (SCIENCE.md)
 LR_WINDOW = (0.03, 0.12)  # fractions of stance for the loading rate without an impact peak
+_FLOAT_KEYS = (
+    "impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "stance_time_s",
+)  # fmt: skip
 
 
-def _at_fraction(force: np.ndarray, fraction: float) -> float:
-    """Force at a fraction of stance, by linear interpolation between samples."""
-    pos = fraction * (len(force) - 1)
-    return float(np.interp(pos, np.arange(len(force)), force))
+def _segments(x: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Stances of one signal laid end to end with +inf after each, and where each begins.
+
+    The +inf between stances lets one peak search over the whole array see each stance on
+    its own: no sample next to it is a local maximum, and a prominence walk stops at it just
+    as it stops at the end of a single stance's array.
+    """
+    offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(int)
+    before = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    within = np.arange(int(lengths.sum())) - np.repeat(before, lengths)
+    cat = np.full(int(offsets[-1] + lengths[-1] + 1), np.inf)
+    cat[np.repeat(offsets, lengths) + within] = x[np.repeat(starts, lengths) + within]
+    return cat, offsets
 
 
-def _first_reach(force: np.ndarray, level: float, stop: int) -> float:
-    """Fractional sample where ``force[:stop + 1]`` first reaches ``level`` (rising)."""
-    above = np.flatnonzero(force[: stop + 1] >= level)
-    i = int(above[0])
-    if i == 0:
-        return 0.0
-    lo, hi = force[i - 1], force[i]
-    return i - 1 + (level - lo) / (hi - lo)
+def _first_impact_peaks(cat: np.ndarray, offsets, lengths, prominence_bw: float) -> np.ndarray:
+    """Index in its stance of each stance's impact peak (-1 where it has none)."""
+    peaks, _ = find_peaks(cat)
+    stance = np.searchsorted(offsets, peaks, side="right") - 1
+    local = peaks - offsets[stance]
+    early = np.isfinite(cat[peaks]) & (local <= IMPACT_WINDOW * (lengths[stance] - 1))
+    peaks, stance, local = peaks[early], stance[early], local[early]
+    # prominence of the early local maxima only, as find_peaks(prominence=...) would give them
+    keep = peak_prominences(cat, peaks)[0] >= prominence_bw if peaks.size else early[:0]
+    found, first = np.unique(stance[keep], return_index=True)
+    out = np.full(len(offsets), -1)
+    out[found] = local[keep][first]
+    return out
+
+
+def _first_reach(window: np.ndarray, level: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Fractional sample where each row of ``window[:, :last + 1]`` first reaches ``level``."""
+    cols = np.arange(window.shape[1])
+    i = np.argmax((window >= level[:, None]) & (cols <= last[:, None]), axis=1)
+    rows = np.arange(len(window))
+    lo, hi = window[rows, i - 1], window[rows, i]
+    with np.errstate(divide="ignore", invalid="ignore"):  # rows with i == 0 are not used
+        return np.where(i == 0, 0.0, i - 1 + (level - lo) / (hi - lo))
+
+
+def _loading_rates(cat: np.ndarray, offsets, peaks, fs_hz: float) -> tuple[np.ndarray, ...]:
+    """VALR and VILR (BW/s) between 20 % and 80 % of each impact peak (rows with peaks >= 0)."""
+    offsets, peaks = offsets[peaks >= 0], peaks[peaks >= 0]
+    cols = np.arange(int(peaks.max()) + 2)
+    # each stance from its first sample to one past its impact peak (still inside the stance)
+    window = np.where(cols <= peaks[:, None] + 1, cat[offsets[:, None] + cols], 0.0)
+    level = cat[offsets + peaks]
+    p20 = _first_reach(window, 0.2 * level, peaks)
+    p80 = _first_reach(window, 0.8 * level, peaks)
+    valr = 0.6 * level * fs_hz / (p80 - p20)
+    # sample-to-sample slopes whose interval overlaps [p20, p80]
+    lo = np.floor(p20).astype(int)
+    hi = np.maximum(np.ceil(p80).astype(int), lo + 1)
+    inside = (cols[:-1] >= lo[:, None]) & (cols[:-1] < hi[:, None])
+    vilr = np.max(np.where(inside, np.diff(window, axis=1), -np.inf), axis=1) * fs_hz
+    return valr, vilr
+
+
+def _at_fractions(cat: np.ndarray, offsets, lengths, fraction: float) -> np.ndarray:
+    """Each stance's value at a fraction of it, interpolated as ``np.interp`` on the stance."""
+    pos = fraction * (lengths - 1)
+    j = np.floor(pos).astype(int)
+    lo, hi = cat[offsets + j], cat[offsets + np.minimum(j + 1, lengths - 1)]
+    return np.where(pos == j, lo, (hi - lo) * (pos - j) + lo)
 
 
 def impact_peak_index(force_bw: np.ndarray, /, *, prominence_bw: float = 0.05) -> int | None:
@@ -78,21 +137,9 @@ def impact_peak_index(force_bw: np.ndarray, /, *, prominence_bw: float = 0.05) -
     >>> impact_peak_index(2.5 * np.sin(np.pi * t)) is None
     True
     """
-    peaks, _ = find_peaks(np.asarray(force_bw, float), prominence=prominence_bw)
-    early = peaks[peaks <= IMPACT_WINDOW * (len(force_bw) - 1)]
-    return int(early[0]) if early.size else None
-
-
-def _loading_rates(force_bw: np.ndarray, peak: int, fs_hz: float) -> tuple[float, float]:
-    """VALR and VILR (BW/s) between 20 % and 80 % of the impact peak."""
-    level = force_bw[peak]
-    p20 = _first_reach(force_bw, 0.2 * level, peak)
-    p80 = _first_reach(force_bw, 0.8 * level, peak)
-    valr = 0.6 * level * fs_hz / (p80 - p20)
-    # sample-to-sample slopes whose interval overlaps [p20, p80]
-    lo, hi = int(np.floor(p20)), max(int(np.ceil(p80)), int(np.floor(p20)) + 1)
-    vilr = float(np.max(np.diff(force_bw[lo : hi + 1]))) * fs_hz
-    return float(valr), vilr
+    x = np.asarray(force_bw, dtype=float)
+    peak = _first_impact_peaks(x, np.zeros(1, int), np.array([len(x)]), prominence_bw)[0]
+    return int(peak) if peak >= 0 else None
 
 
 def stance_measures(
@@ -142,23 +189,91 @@ def stance_measures(
         raise ValueError("a stance needs at least 10 finite vertical-force samples")
     if not body_weight_n > 0:
         raise ValueError(f"body weight must be positive, got {body_weight_n} N")
-    force_bw = force / body_weight_n
-    duration_s = (len(force) - 1) / fs_hz
+    row = stance_table(
+        force,
+        starts=[0],
+        stops=[len(force) - 1],
+        fs_hz=fs_hz,
+        body_weight_n=body_weight_n,
+        prominence_bw=prominence_bw,
+    )
+    out = {k: float(row[k][0]) for k in _FLOAT_KEYS}
+    for key in ("impact_peak_bw", "valr_bw_s", "vilr_bw_s"):
+        out[key] = None if np.isnan(out[key]) else out[key]
+    return {**out, "footstrike": str(row["footstrike"][0])}
+
+
+def stance_table(
+    vgrf_n: np.ndarray,
+    /,
+    *,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    fs_hz: float,
+    body_weight_n: float,
+    prominence_bw: float = 0.05,
+) -> dict[str, np.ndarray]:
+    """:func:`stance_measures` of many stances of one force signal at once, as columns.
+
+    Parameters
+    ----------
+    vgrf_n : ndarray, shape (n,)
+        Filtered vertical force (N) of one plate over the whole record.
+    starts, stops : array_like of int
+        First and last sample (inclusive) of each stance.
+    fs_hz, body_weight_n, prominence_bw
+        See :func:`stance_measures`.
+
+    Returns
+    -------
+    dict of ndarray
+        The keys of :func:`stance_measures`, one value per stance, NaN where a measure does
+        not exist; ``footstrike`` is an object array; ``valid`` is False (and every measure
+        NaN, ``footstrike`` None) for a stance of fewer than 10 samples or with NaN.
+
+    Examples
+    --------
+    >>> ramp = np.concatenate([np.linspace(0, 1000, 21), np.linspace(1000, 0, 21)[1:]])
+    >>> m = stance_table(np.r_[ramp, ramp], starts=[0, 41], stops=[40, 81], fs_hz=100.0,
+    ...                  body_weight_n=500.0)
+    >>> m["active_peak_bw"], m["footstrike"]
+    (array([2., 2.]), array(['non_rearfoot', 'non_rearfoot'], dtype=object))
+    """
+    force = np.asarray(vgrf_n, dtype=float) / body_weight_n
+    starts, stops = np.asarray(starts, dtype=int), np.asarray(stops, dtype=int)
+    lengths = stops - starts + 1
+    finite = np.concatenate([[0], np.cumsum(np.isfinite(force))])
+    valid = (lengths >= 10) & (finite[np.maximum(stops + 1, starts)] - finite[starts] == lengths)
+    out = {k: np.full(len(starts), np.nan) for k in _FLOAT_KEYS}
+    out["footstrike"] = np.full(len(starts), None, dtype=object)
+    out["valid"] = valid
+    if not valid.any():
+        return out
+    n = lengths[valid]
+    cat, offsets = _segments(force, starts[valid], n)
+    duration_s = (n - 1) / fs_hz
     lo, hi = LR_WINDOW
-    lr = (_at_fraction(force_bw, hi) - _at_fraction(force_bw, lo)) / ((hi - lo) * duration_s)
-    peak = impact_peak_index(force_bw, prominence_bw=prominence_bw)
-    valr = vilr = None
-    if peak is not None:
-        valr, vilr = _loading_rates(force_bw, peak, fs_hz)
-    return {
-        "impact_peak_bw": None if peak is None else float(force_bw[peak]),
-        "active_peak_bw": float(force_bw.max()),
+    lr = (_at_fractions(cat, offsets, n, hi) - _at_fractions(cat, offsets, n, lo)) / (
+        (hi - lo) * duration_s
+    )
+    peaks = _first_impact_peaks(cat, offsets, n, prominence_bw)
+    rear = peaks >= 0
+    impact, valr, vilr = (np.full(len(n), np.nan) for _ in range(3))
+    impact[rear] = cat[offsets[rear] + peaks[rear]]
+    if rear.any():
+        valr[rear], vilr[rear] = _loading_rates(cat, offsets, peaks, fs_hz)
+    columns = {
+        "impact_peak_bw": impact,
+        "active_peak_bw": np.maximum.reduceat(np.where(np.isinf(cat), -np.inf, cat), offsets),
         "valr_bw_s": valr,
         "vilr_bw_s": vilr,
-        "lr_3_12_bw_s": float(lr),
-        "footstrike": "non_rearfoot" if peak is None else "rearfoot",
-        "stance_time_s": float(duration_s),
+        "lr_3_12_bw_s": lr,
+        "stance_time_s": duration_s,
     }
+    for key, values in columns.items():
+        out[key][valid] = values
+    out["footstrike"][valid] = np.where(rear, "rearfoot", "non_rearfoot")
+    return out
 
 
 def stance_curve(vgrf_n: np.ndarray, /, *, body_weight_n: float, n_points: int = 101) -> np.ndarray:

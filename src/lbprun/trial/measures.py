@@ -263,9 +263,9 @@ def _body_weight(trial, stances, mass_kg, out: list[str]) -> tuple[float | None,
     return None, None
 
 
-def _filtered_plates(trial, stances, settings: Settings) -> dict[int, np.ndarray]:
+def _filtered_plates(trial, plates, settings: Settings) -> dict[int, np.ndarray]:
     """Low-pass vertical force of each plate that carries a stance, filtered once per trial."""
-    used = sorted({st.plate for st in stances if st.plate is not None})
+    used = sorted({int(p) for p in plates})
     return {
         i: butter_lowpass(
             trial.plates[i].vertical_n,
@@ -277,61 +277,91 @@ def _filtered_plates(trial, stances, settings: Settings) -> dict[int, np.ndarray
     }
 
 
+FORCE_KEYS = ("impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s")
+
+
 def _stance_forces(trial, stances, body_weight_n, settings: Settings) -> tuple[dict, dict]:
-    """Vertical GRF measures per plate stance (row -> dict) and curves, resampled per plate."""
-    fs = trial.analog_hz
-    measures, curves = {}, np.full((len(stances), N_POINTS), np.nan)
-    rows = [i for i, st in enumerate(stances) if st.plate is not None] if body_weight_n else []
-    for plate, force in _filtered_plates(trial, [stances[i] for i in rows], settings).items():
-        mine = [i for i in rows if stances[i].plate == plate]
-        lo = np.array([int(np.ceil(stances[i].td_s * fs)) for i in mine])
-        hi = np.array([int(np.floor(stances[i].to_s * fs)) for i in mine])
-        for i, a, b in zip(mine, lo, hi, strict=True):
-            try:
-                measures[i] = kinetics.stance_measures(
-                    force[a : b + 1], fs_hz=fs, body_weight_n=body_weight_n
-                )
-            except ValueError:
-                measures[i] = {}
-        ok = np.array([bool(measures[i]) for i in mine], dtype=bool)
+    """Vertical GRF measures of the plate stances (columns, NaN elsewhere) and their curves.
+
+    All stances of a plate at once (:func:`lbprun.kinetics.stance_table`); the measure
+    columns are left out when no stance has them, as for a trial without body weight.
+    """
+    fs, n = trial.analog_hz, len(stances)
+    columns = {k: np.full(n, np.nan) for k in FORCE_KEYS}
+    columns["footstrike"] = np.full(n, np.nan, dtype=object)
+    curves, found = np.full((n, N_POINTS), np.nan), np.zeros(n, dtype=bool)
+    plate_of = np.array([-1 if st.plate is None else st.plate for st in stances], dtype=int)
+    rows = np.flatnonzero(plate_of >= 0) if body_weight_n else np.zeros(0, dtype=int)
+    td, to = np.array([[st.td_s, st.to_s] for st in stances]).reshape(-1, 2).T
+    for plate, force in _filtered_plates(trial, plate_of[rows], settings).items():
+        mine = rows[plate_of[rows] == plate]
+        lo, hi = np.ceil(td[mine] * fs).astype(int), np.floor(to[mine] * fs).astype(int)
+        table = kinetics.stance_table(
+            force, starts=lo, stops=hi, fs_hz=fs, body_weight_n=body_weight_n
+        )
+        ok = table["valid"]
+        for key, values in columns.items():
+            values[mine[ok]] = table[key][ok]
+        found[mine[ok]] = True
         if ok.any():
             # same as kinetics.stance_curve per stance, in one call per plate
             cut = cut_cycles(force / body_weight_n, starts=lo[ok], stops=hi[ok], n_points=N_POINTS)
-            curves[np.array(mine)[ok]] = cut
-    waves = {
-        "vgrf_bw": curves[rows].reshape(-1, N_POINTS),
-        "vgrf_stance_row": np.array(rows, dtype=int),
-    }
-    return measures, waves
+            curves[mine[ok]] = cut
+    waves = {"vgrf_bw": curves[rows].reshape(-1, N_POINTS), "vgrf_stance_row": rows}
+    return columns if found.any() else {}, waves
+
+
+def _values_at(series: np.ndarray | None, frames: np.ndarray) -> np.ndarray:
+    """:func:`_at` at many fractional frames."""
+    if series is None:
+        return np.full(len(frames), np.nan)
+    inside = (frames >= 0) & (frames <= len(series) - 1)
+    return np.where(inside, np.interp(frames, np.arange(len(series)), series), np.nan)
+
+
+def _stance_peaks(knee: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Largest knee flexion over frames lo..hi of each stance (NaN if any is missing)."""
+    out = np.full(len(lo), np.nan)
+    inside = (lo >= 0) & (hi < len(knee)) & (hi >= lo)
+    if not inside.any():
+        return out
+    cols = np.arange(int((hi - lo)[inside].max()) + 1)
+    frames = lo[inside, None] + cols
+    within = cols <= (hi - lo)[inside, None]
+    values = knee[np.where(within, frames, 0)]
+    complete = np.where(within, np.isfinite(values), True).all(axis=1)
+    peaks = np.max(np.where(within, values, -np.inf), axis=1)
+    out[inside] = np.where(complete, peaks, np.nan)
+    return out
 
 
 def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Settings):
+    """stances.csv rows, built column by column, and the vGRF curves of plate stances."""
     fs = trial.markers_hz
     measures, waves = _stance_forces(trial, stances, body_weight_n, settings)
-    rows = []
-    for i, st in enumerate(stances):
-        knee = series.knee_flex.get(st.side)
-        lo, hi = int(np.floor(st.td_s * fs)), int(np.ceil(st.to_s * fs))
-        peak = np.nan
-        if knee is not None and np.isfinite(knee[lo : hi + 1]).all() and hi < len(knee):
-            peak = float(np.max(knee[lo : hi + 1]))
-        row = {
-            "side": st.side,
-            "td_s": st.td_s,
-            "to_s": st.to_s,
-            "stance_time_s": st.stance_time_s,
-            "event_source": st.source,
-            "plate": st.plate,
-            "knee_flex_td_deg": _at(knee, st.td_s * fs),
-            "knee_flex_peak_stance_deg": peak,
-            "trunk_incl_td_deg": _at(series.trunk_incl, st.td_s * fs),
+    td, to = np.array([[st.td_s, st.to_s] for st in stances]).reshape(-1, 2).T
+    sides = np.array([st.side for st in stances], dtype=object)
+    knee_td, knee_peak = np.full(len(stances), np.nan), np.full(len(stances), np.nan)
+    for side, knee in series.knee_flex.items():
+        rows = sides == side
+        knee_td[rows] = _values_at(knee, td[rows] * fs)
+        lo, hi = np.floor(td[rows] * fs).astype(int), np.ceil(to[rows] * fs).astype(int)
+        knee_peak[rows] = _stance_peaks(knee, lo, hi)
+    table = pd.DataFrame(
+        {
+            "side": sides,
+            "td_s": td,
+            "to_s": to,
+            "stance_time_s": np.array([st.stance_time_s for st in stances], dtype=float),
+            "event_source": np.array([st.source for st in stances], dtype=object),
+            "plate": pd.array([st.plate for st in stances], dtype="Int64"),
+            "knee_flex_td_deg": knee_td,
+            "knee_flex_peak_stance_deg": knee_peak,
+            "trunk_incl_td_deg": _values_at(series.trunk_incl, td * fs),
+            **measures,
         }
-        row.update({k: v for k, v in measures.get(i, {}).items() if k != "stance_time_s"})
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    if len(table):
-        table["plate"] = table["plate"].astype("Int64")
-    return table, waves
+    )
+    return (table if len(stances) else pd.DataFrame()), waves
 
 
 def _kinetics_notes(table: pd.DataFrame, body_weight_n, out: list[str]) -> None:
