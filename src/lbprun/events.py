@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import itertools
 import warnings as _warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -223,29 +223,31 @@ def foot_markers(trial, /, mapping: dict[str, str] | None = None) -> dict[str, n
 
 
 def _mean_xy(points: np.ndarray) -> np.ndarray:
-    """Mean horizontal position of the finite markers in a (k, 3) frame."""
-    xy = points[:, :2]
-    finite = np.isfinite(xy).all(axis=1)
-    if finite.all():  # the common case, without nanmean's overhead
-        return xy.mean(axis=0)
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(xy, axis=0)
+    """Mean horizontal position of the finite markers of each frame (..., k, 3) -> (..., 2)."""
+    xy = points[..., :2]
+    finite = np.isfinite(xy)
+    with np.errstate(invalid="ignore"):  # NaN where no marker has data
+        return np.where(finite, xy, 0.0).sum(axis=-2) / finite.sum(axis=-2)
 
 
-def _assign_foot(feet: dict, frame: int, cop_xy: np.ndarray) -> str:
-    """Return the side whose foot markers are nearest the centre of pressure at a marker frame."""
-    dist = {s: float(np.linalg.norm(_mean_xy(m[frame]) - cop_xy)) for s, m in feet.items()}
-    dist = {s: d for s, d in dist.items() if np.isfinite(d)}
-    return min(dist, key=dist.get) if dist else ""
+def _assign_feet(feet: dict, frames: np.ndarray, cop_xy: np.ndarray) -> np.ndarray:
+    """Side whose foot markers are nearest the centre of pressure (k, 2) at each marker frame.
+
+    "" where no foot has data at that frame; on equal distances the first side of ``feet``.
+    """
+    sides = np.array([*feet, ""], dtype=object)
+    dist = [np.linalg.norm(_mean_xy(m[frames]) - cop_xy, axis=1) for m in feet.values()]
+    dist = np.column_stack([*dist, np.full(len(frames), np.inf)])
+    return sides[np.argmin(np.where(np.isnan(dist), np.inf, dist), axis=1)]
 
 
-def _on_plate(points: np.ndarray, corners: np.ndarray) -> bool:
-    """Whether every finite foot marker (k, 3) lies over the plate, within EDGE_MARGIN_M."""
+def _on_plate(points: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Whether every finite foot marker (..., k, 3) lies over the plate, within EDGE_MARGIN_M."""
     origin, axes, lengths = _plate_frame(corners)
-    local = (points[:, :2] - origin) @ axes.T
-    local = local[np.isfinite(local).all(axis=1)]
-    inside = (local >= -EDGE_MARGIN_M) & (local <= lengths + EDGE_MARGIN_M)
-    return bool(local.size) and bool(inside.all())
+    local = (points[..., :2] - origin) @ axes.T
+    finite = np.isfinite(local).all(axis=-1)
+    inside = ((local >= -EDGE_MARGIN_M) & (local <= lengths + EDGE_MARGIN_M)).all(axis=-1)
+    return finite.any(axis=-1) & (inside | ~finite).all(axis=-1)
 
 
 def _plate_contacts(plate, fs_hz: float, threshold_n: float, cutoff_hz: float, order: int):
@@ -254,35 +256,44 @@ def _plate_contacts(plate, fs_hz: float, threshold_n: float, cutoff_hz: float, o
         np.nan_to_num(plate.force_n[:, 2]), fs_hz=fs_hz, cutoff_hz=cutoff_hz, order=order
     )
     on, off = threshold_crossings(vertical, threshold=threshold_n, fs_hz=fs_hz)
-    peak = np.array(
-        [vertical[int(a * fs_hz) : int(b * fs_hz) + 2].max() for a, b in zip(on, off, strict=True)]
-    )
-    keep = (off - on >= MIN_STANCE_S) & (peak >= MIN_PEAK_N) if on.size else on.astype(bool)
+    if not on.size:
+        return vertical, on, off
+    # largest force from the sample before each crossing up to the one after it
+    bounds = np.column_stack([(on * fs_hz).astype(int), (off * fs_hz).astype(int) + 2])
+    peak = np.maximum.reduceat(np.r_[vertical, -np.inf], np.minimum(bounds, len(vertical)).ravel())
+    keep = (off - on >= MIN_STANCE_S) & (peak[::2] >= MIN_PEAK_N)
     return vertical, on[keep], off[keep]
 
 
-def _middle_cop(plate, on_s: float, off_s: float, fs_hz: float) -> np.ndarray:
-    """Mean horizontal centre of pressure over the middle third of a contact."""
+def _middle_cops(plate, on_s: np.ndarray, off_s: np.ndarray, fs_hz: float) -> np.ndarray:
+    """Mean horizontal centre of pressure over the middle third of each contact (k, 2)."""
     third = (off_s - on_s) / 3
-    cop = plate.cop_m[int((on_s + third) * fs_hz) : int((off_s - third) * fs_hz) + 1, :2]
-    finite = cop[np.isfinite(cop).all(axis=1)]
-    return finite.mean(axis=0) if len(finite) else np.full(2, np.nan)
+    lo = ((on_s + third) * fs_hz).astype(int)
+    width = np.minimum(((off_s - third) * fs_hz).astype(int) + 1, len(plate.cop_m)) - lo
+    cols = np.arange(max(int(width.max(initial=0)), 1))
+    take = cols < width[:, None]
+    cop = plate.cop_m[np.where(take, lo[:, None] + cols, 0), :2]
+    take &= np.isfinite(cop).all(axis=-1)
+    with np.errstate(invalid="ignore"):  # NaN for a contact without any
+        return np.where(take[..., None], cop, 0.0).sum(axis=1) / take.sum(axis=1)[:, None]
 
 
-def _plate_stance(trial, plate, contact, feet, treadmill) -> tuple[Stance | None, str]:
-    """One plate contact as a stance with its foot, or None and the reason it was rejected."""
-    on_s, off_s = contact
-    frame = min(round((on_s + off_s) / 2 * trial.markers_hz), trial.frames - 1)
-    cop = _middle_cop(plate, on_s, off_s, trial.analog_hz)
-    if not np.isfinite(cop).all():
-        cop = np.asarray(plate.corners_m)[:, :2].mean(axis=0)
-    side = _assign_foot(feet, frame, cop) if feet else ""
-    if side and not treadmill and not _on_plate(feet[side][frame], np.asarray(plate.corners_m)):
-        return None, (
-            f"contact on plate {plate.index} at {on_s:.3f} s rejected: the "
-            f"{'left' if side == 'L' else 'right'} foot is not entirely on the plate"
-        )
-    return Stance(side, float(on_s), float(off_s), "plate", plate.index), ""
+def _plate_sides(trial, plate, on_s, off_s, feet: dict) -> np.ndarray:
+    """Foot of each contact of a plate ("" without foot markers), and "!L"/"!R" if off it."""
+    frames = np.minimum(np.round((on_s + off_s) / 2 * trial.markers_hz), trial.frames - 1)
+    frames = frames.astype(int)
+    cop = _middle_cops(plate, on_s, off_s, trial.analog_hz)
+    missing = ~np.isfinite(cop).all(axis=1)
+    cop[missing] = np.asarray(plate.corners_m)[:, :2].mean(axis=0)
+    if not feet:
+        return np.full(len(on_s), "", dtype=object)
+    sides = _assign_feet(feet, frames, cop)
+    if not is_treadmill(plate, threshold_n=20.0):
+        for side, markers in feet.items():
+            rows = np.flatnonzero(sides == side)
+            off = ~_on_plate(markers[frames[rows]], np.asarray(plate.corners_m))
+            sides[rows[off]] = "!" + side
+    return sides
 
 
 def plate_stances(
@@ -326,13 +337,17 @@ def plate_stances(
     """
     stances, warnings = [], []
     for plate in trial.plates:
-        treadmill = is_treadmill(plate, threshold_n=20.0)
-        level = thresholds_n[1] if treadmill else thresholds_n[0]
+        level = thresholds_n[1] if is_treadmill(plate, threshold_n=20.0) else thresholds_n[0]
         _, on, off = _plate_contacts(plate, trial.analog_hz, level, cutoff_hz, order)
-        for contact in zip(on, off, strict=True):
-            stance, why = _plate_stance(trial, plate, contact, feet, treadmill)
-            stances += [stance] if stance else []
-            warnings += [why] if why else []
+        sides = _plate_sides(trial, plate, on, off, feet) if on.size else []
+        for side, on_s, off_s in zip(sides, on.tolist(), off.tolist(), strict=True):
+            if side.startswith("!"):
+                warnings.append(
+                    f"contact on plate {plate.index} at {on_s:.3f} s rejected: the "
+                    f"{'left' if side == '!L' else 'right'} foot is not entirely on the plate"
+                )
+            else:
+                stances.append(Stance(side, on_s, off_s, "plate", plate.index))
     return sorted(stances, key=lambda s: s.td_s), warnings
 
 
@@ -602,19 +617,17 @@ def match(kinematic: list[Stance], reference: list[Stance], /, *, max_offset_s: 
     >>> [(a.td_s, b.td_s) for a, b in match(k, r)]
     [(0.51, 0.5)]
     """
-    pairs = []
-    if not kinematic:
-        return pairs
+    if not kinematic or not reference:
+        return []
     td = np.array([k.td_s for k in kinematic])
-    sides = np.array([k.side for k in kinematic])
-    for ref in reference:
-        gap = np.abs(td - ref.td_s)
-        if ref.side:
-            gap = np.where(sides == ref.side, gap, np.inf)
-        best = int(np.argmin(gap))  # first of equals, as min() over the list
-        if gap[best] < max_offset_s:
-            pairs.append((kinematic[best], ref))
-    return pairs
+    sides = np.array([k.side for k in kinematic], dtype=object)
+    ref_td = np.array([r.td_s for r in reference])
+    ref_side = np.array([r.side for r in reference], dtype=object)
+    gap = np.abs(td[None, :] - ref_td[:, None])
+    gap = np.where((ref_side[:, None] == "") | (sides[None, :] == ref_side[:, None]), gap, np.inf)
+    best = np.argmin(gap, axis=1)  # first of equals, as min() over the list
+    found = gap[np.arange(len(reference)), best] < max_offset_s
+    return [(kinematic[b], r) for b, r, ok in zip(best, reference, found, strict=True) if ok]
 
 
 def calibrate(kinematic: list[Stance], reference: list[Stance], /) -> Calibration:
@@ -651,7 +664,7 @@ def shifted(stances: list[Stance], /, *, td_s: float, to_s: float) -> list[Stanc
     >>> shifted([Stance("L", 1.0, 1.25, "kinematic")], td_s=0.01, to_s=-0.01)[0].td_s
     0.99
     """
-    return [replace(s, td_s=s.td_s - td_s, to_s=s.to_s - to_s) for s in stances]
+    return [Stance(s.side, s.td_s - td_s, s.to_s - to_s, s.source, s.plate) for s in stances]
 
 
 def file_stances(events, /) -> list[Stance]:
@@ -757,18 +770,18 @@ def _drop_overlapping(candidates: list[Stance], kept: list[Stance]) -> list[Stan
     """Candidates that overlap no kept stance of the same foot."""
     if not kept or not candidates:
         return list(candidates)
-    k_td = np.array([k.td_s for k in kept])
-    k_to = np.array([k.to_s for k in kept])
-    k_side = np.array([k.side for k in kept])
-    out = []
-    for c in candidates:
-        same = (k_side == "") | (k_side == c.side)
-        if not np.any(same & (c.td_s < k_to) & (c.to_s > k_td)):
-            out.append(c)
-    return out
+    k_td, k_to = np.array([[k.td_s, k.to_s] for k in kept]).T
+    k_side = np.array([k.side for k in kept], dtype=object)
+    c_td, c_to = np.array([[c.td_s, c.to_s] for c in candidates]).T
+    c_side = np.array([c.side for c in candidates], dtype=object)
+    same = (k_side[None, :] == "") | (k_side[None, :] == c_side[:, None])
+    overlap = same & (c_td[:, None] < k_to[None, :]) & (c_to[:, None] > k_td[None, :])
+    return [c for c, hit in zip(candidates, overlap.any(axis=1), strict=True) if not hit]
 
 
-def combine(plate: list[Stance], kinematic: list[Stance], /) -> tuple[list[Stance], list[str]]:
+def combine(
+    plate: list[Stance], kinematic: list[Stance], /, *, calibration: Calibration | None = None
+) -> tuple[list[Stance], list[str]]:
     """Plate stances plus calibrated kinematic stances off the plates.
 
     With at least three kinematic stances matched to plate stances of the same trial, the
@@ -780,6 +793,8 @@ def combine(plate: list[Stance], kinematic: list[Stance], /) -> tuple[list[Stanc
     ----------
     plate, kinematic : list of Stance
         Stances from :func:`plate_stances` and :func:`kinematic_stances`.
+    calibration : Calibration, optional
+        ``calibrate(kinematic, plate)``, when the caller has it already.
 
     Returns
     -------
@@ -788,7 +803,7 @@ def combine(plate: list[Stance], kinematic: list[Stance], /) -> tuple[list[Stanc
     warnings : list of str
         The calibration applied (or why none was).
     """
-    cal = calibrate(kinematic, plate)
+    cal = calibrate(kinematic, plate) if calibration is None else calibration
     warnings = []
     if cal.n >= 3:
         kinematic = shifted(kinematic, td_s=cal.td_bias_s, to_s=cal.to_bias_s)
@@ -831,7 +846,11 @@ def _auto(trial, feet: dict, plate: list[Stance]) -> tuple[list[Stance], list[st
         "kinematic_to_sd_ms": round(1000 * cal.to_sd_s, 2) if cal.n > 1 else None,
         "kinematic_calibrated": cal.n >= 3,
     }
-    return (*combine(plate, kinematic), report)
+    stances, warnings = combine(plate, kinematic, calibration=cal)
+    # a calibrated kinematic event may move past the record's edge: that stance was not seen
+    last_s = (trial.frames - 1) / trial.markers_hz
+    inside = [s for s in stances if s.source == "plate" or (s.td_s >= 0 and s.to_s <= last_s)]
+    return inside, warnings, report
 
 
 def detect(trial, /, *, feet: dict[str, np.ndarray] | None = None, settings=None) -> Events:
