@@ -421,6 +421,65 @@ def _window_stance(window: np.ndarray, low: int, levels: tuple[float, float], mi
     return first + td, first + to
 
 
+def _first_in_segments(hit: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Position of the first True of each segment starting at ``offsets`` (segments cover hit)."""
+    where = np.flatnonzero(hit)
+    segment = np.searchsorted(offsets, where, side="right") - 1
+    first = np.full(len(offsets), -1)
+    found, at = np.unique(segment, return_index=True)
+    first[found] = where[at]
+    return first
+
+
+def _gap_free_stances(z: np.ndarray, windows: np.ndarray, levels, min_len: float):
+    """:func:`_window_stance` of many gap-free windows (rows start, low, stop) at once.
+
+    The windows are laid end to end; every step is the one of :func:`_window_stance` on each
+    window, so the results are the same. Returns global fractional (TD, TO) sample indices
+    of the windows that hold a stance.
+    """
+    lengths = windows[:, 2] - windows[:, 0] + 1
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    index = np.arange(lengths.sum()) - np.repeat(offsets - windows[:, 0], lengths)
+    part = z[index]
+    floor = np.minimum.reduceat(part, offsets, axis=0)
+    clearance = (part - np.repeat(floor, lengths, axis=0)).min(axis=1)
+    low = np.minimum.reduceat(clearance, offsets)
+    lowest = _first_in_segments(clearance == np.repeat(low, lengths), offsets)
+    rows = np.arange(len(clearance))
+    # TD: last sample at/above the TD level before the lowest point, within the window
+    last_above = np.maximum.accumulate(np.where(clearance >= levels[0], rows, -1))
+    j = np.where(lowest > offsets, last_above[np.maximum(lowest - 1, 0)], -1)
+    has_td = j >= offsets
+    j = np.where(has_td, j, 0)
+    hi, lo = clearance[j], clearance[np.minimum(j + 1, len(clearance) - 1)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        td = j - offsets + (hi - levels[0]) / (hi - lo)
+        # TO: first sample at/above the TO level after the lowest point, within the window
+        big = len(clearance)
+        next_above = np.minimum.accumulate(np.where(clearance >= levels[1], rows, big)[::-1])
+        k = next_above[::-1][lowest]
+        has_to = k <= offsets + lengths - 1
+        k = np.where(has_to, k, 1)
+        lo, hi = clearance[k - 1], clearance[k]
+        to = k - offsets - 1 + (levels[1] - lo) / (hi - lo)
+    keep = has_td & has_to & ~(to - td < min_len)
+    return windows[keep, 0] + td[keep], windows[keep, 0] + to[keep]
+
+
+def _side_stances(z: np.ndarray, levels, min_len: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fractional TD and TO sample indices of every stance of one foot's heights (n, k)."""
+    windows = np.array(_swing_windows(_mean_height(z)), dtype=int).reshape(-1, 3)
+    bad = np.concatenate([[0], np.cumsum(~np.isfinite(z).all(axis=1))])
+    clean = bad[windows[:, 2] + 1] == bad[windows[:, 0]]
+    td, to = _gap_free_stances(z, windows[clean], levels, min_len) if clean.any() else ([], [])
+    for a, b, c in windows[~clean]:  # windows with a gap: cut to the stretch around the low
+        found = _window_stance(z[a : c + 1], b - a, levels, min_len)
+        if found is not None:
+            td, to = np.r_[td, a + found[0]], np.r_[to, a + found[1]]
+    return np.asarray(td, dtype=float), np.asarray(to, dtype=float)
+
+
 def _mean_height(z: np.ndarray) -> np.ndarray:
     """Mean over the foot markers (n, k) of each frame, NaN where none has data."""
     if np.isfinite(z).all():
@@ -430,11 +489,19 @@ def _mean_height(z: np.ndarray) -> np.ndarray:
         return np.nanmean(z, axis=1)
 
 
-def _foot_heights(markers: np.ndarray, fs_hz: float, cutoff_hz: float) -> np.ndarray:
-    """Low-pass filter the heights (n, k) of the foot markers that have data."""
-    z = markers[..., 2]
-    z = z[:, np.isfinite(z).any(axis=0)]
-    return butter_lowpass(z, fs_hz=fs_hz, cutoff_hz=cutoff_hz)
+def _foot_heights(feet: dict, fs_hz: float, cutoff_hz: float) -> dict[str, np.ndarray]:
+    """Low-pass filtered heights (n, k) of each foot's markers that have data, in one call."""
+    heights = {side: np.asarray(m, dtype=float)[..., 2] for side, m in feet.items()}
+    heights = {s: z[:, np.isfinite(z).any(axis=0)] for s, z in heights.items()}
+    heights = {s: z for s, z in heights.items() if z.shape[1]}
+    if not heights:
+        return {}
+    smooth = butter_lowpass(
+        np.concatenate(list(heights.values()), axis=1), fs_hz=fs_hz, cutoff_hz=cutoff_hz
+    )
+    cuts = np.cumsum([z.shape[1] for z in heights.values()])[:-1]
+    parts = np.split(smooth, cuts, axis=1)
+    return {s: z for s, z in zip(heights, parts, strict=True) if not np.isnan(z).all()}
 
 
 def kinematic_stances(
@@ -484,17 +551,12 @@ def kinematic_stances(
     """
     stances = []
     levels, min_len = (td_clearance_m, to_clearance_m), MIN_KINEMATIC_STANCE_S * fs_hz
-    for side, markers in feet.items():
-        z = _foot_heights(np.asarray(markers, float), fs_hz, cutoff_hz)
-        if not z.size or np.isnan(z).all():
-            continue
-        for start, low, stop in _swing_windows(_mean_height(z)):
-            found = _window_stance(z[start : stop + 1], low - start, levels, min_len)
-            if found is not None:
-                td, to = found
-                stances.append(
-                    Stance(side, (start + td) / fs_hz, (start + to) / fs_hz, "kinematic")
-                )
+    for side, z in _foot_heights(feet, fs_hz, cutoff_hz).items():
+        td, to = _side_stances(z, levels, min_len)
+        stances += [
+            Stance(side, a / fs_hz, b / fs_hz, "kinematic")
+            for a, b in zip(td.tolist(), to.tolist(), strict=True)
+        ]
     return sorted(stances, key=lambda s: s.td_s)
 
 
