@@ -20,6 +20,8 @@ Conventions (SCIENCE.md, "Signals and segment angles"):
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import butter, sosfiltfilt
@@ -156,7 +158,16 @@ def _lowpass_sos(fs_hz: float, cutoff_hz: float, order: int) -> np.ndarray:
             f"low-pass cutoff {cutoff_hz} Hz must lie between 0 and the Nyquist "
             f"frequency {fs_hz / 2} Hz of a signal sampled at {fs_hz} Hz"
         )
-    return butter(order, cutoff_hz, btype="low", fs=fs_hz, output="sos")
+    # a copy: the cached design stays read-only, and scipy's filters need a writeable one
+    return _butter_sos(float(fs_hz), float(cutoff_hz), int(order)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _butter_sos(fs_hz: float, cutoff_hz: float, order: int) -> np.ndarray:
+    """Design the filter once per setting (a trial uses a few settings, many times)."""
+    sos = butter(order, cutoff_hz, btype="low", fs=fs_hz, output="sos")
+    sos.flags.writeable = False  # shared between callers
+    return sos
 
 
 def _padlen(sos: np.ndarray) -> int:
