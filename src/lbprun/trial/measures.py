@@ -78,27 +78,36 @@ def _stride_signals(series: Series) -> dict[str, np.ndarray | None]:
     }
 
 
+def _gap_counts(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Count the non-finite samples of ``x[lo:hi + 1]`` for each pair of bounds."""
+    bad = np.concatenate([[0], np.cumsum(~np.isfinite(x))])
+    lo = np.clip(lo, 0, len(x))
+    return bad[np.clip(hi + 1, lo, len(x))] - bad[lo]
+
+
 def _validate(strides: list, series: Series, fs_hz: float) -> list:
     """Invalidate strides whose required signals have an unfilled gap."""
-    out = []
-    for item in strides:
-        stride = item
-        lo, hi = int(np.floor(stride.td_s * fs_hz)), int(np.ceil(stride.next_td_s * fs_hz))
-        required = {**_stride_signals(series), "knee_flex_deg": series.knee_flex.get(stride.side)}
-        gappy = [
-            name.removesuffix("_deg")
-            for name, x in required.items()
-            if x is not None and not np.isfinite(x[lo : hi + 1]).all()
-        ]
-        if stride.valid and gappy:
-            stride = ev.Stride(
-                stride.side,
-                stride.td_s,
-                stride.next_td_s,
-                False,
-                f"gap too long in {', '.join(gappy)}",
+    if not strides:
+        return []
+    lo = np.floor(np.array([s.td_s for s in strides]) * fs_hz).astype(int)
+    hi = np.ceil(np.array([s.next_td_s for s in strides]) * fs_hz).astype(int)
+    sides = np.array([s.side for s in strides], dtype=object)
+    gaps = {}
+    for name, x in _stride_signals(series).items():
+        if x is not None:
+            gaps[name.removesuffix("_deg")] = _gap_counts(x, lo, hi) > 0
+    knee = np.zeros(len(strides), dtype=bool)
+    for side, x in series.knee_flex.items():
+        knee[sides == side] = _gap_counts(x, lo[sides == side], hi[sides == side]) > 0
+    gaps["knee_flex"] = knee
+    out = list(strides)
+    for i in np.flatnonzero(np.any(list(gaps.values()), axis=0)):
+        stride = strides[i]
+        if stride.valid:
+            gappy = ", ".join(name for name, hit in gaps.items() if hit[i])
+            out[i] = ev.Stride(
+                stride.side, stride.td_s, stride.next_td_s, False, f"gap too long in {gappy}"
             )
-        out.append(stride)
     return out
 
 
@@ -124,23 +133,22 @@ def _stride_tables(strides: list, series: Series, fs_hz: float, settings: Settin
     _mirror_left(waves, np.array([s.side == "L" for s in strides], dtype=bool))
     for key in STRIDE_WAVEFORMS:
         waves[key][~valid] = np.nan
-    table = pd.DataFrame(
-        {
-            "side": [s.side for s in strides],
-            "td_s": [s.td_s for s in strides],
-            "next_td_s": [s.next_td_s for s in strides],
-            "stride_time_s": [s.stride_time_s for s in strides],
-        }
-    )
-    bounds = np.column_stack([np.floor(starts), np.ceil(stops)]).astype(int)
+    columns = {
+        "side": [s.side for s in strides],
+        "td_s": np.array([s.td_s for s in strides], dtype=float),
+        "next_td_s": np.array([s.next_td_s for s in strides], dtype=float),
+        "stride_time_s": np.array([s.stride_time_s for s in strides], dtype=float),
+    }
+    lo, hi = np.floor(starts).astype(int), np.ceil(stops).astype(int)
     for key, x in _stride_signals(series).items():
-        rom = np.full(len(strides), np.nan) if x is None else _amplitudes(x, bounds)
-        table[key.replace("_deg", "_rom_deg")] = np.where(valid, rom, np.nan)
-    table["crp_mean_abs_deg"] = np.nanmean(np.abs(waves["crp_deg"]), axis=1) if len(table) else []
-    table = pd.concat([table, _vc_per_stride(waves["vc_coupling_deg"])], axis=1)
-    table["valid"] = valid
-    table["invalid_reason"] = [s.invalid_reason for s in strides]
-    return table, waves
+        rom = np.full(len(strides), np.nan) if x is None else _amplitudes(x, lo, hi)
+        columns[key.replace("_deg", "_rom_deg")] = np.where(valid, rom, np.nan)
+    crp = np.abs(waves["crp_deg"])
+    columns["crp_mean_abs_deg"] = np.nanmean(crp, axis=1) if len(strides) else np.zeros(0)
+    columns.update(_vc_per_stride(waves["vc_coupling_deg"]))
+    columns["valid"] = valid
+    columns["invalid_reason"] = [s.invalid_reason for s in strides]
+    return pd.DataFrame(columns), waves
 
 
 def _mirror_left(waves: dict, left: np.ndarray) -> None:
@@ -157,10 +165,21 @@ def _mirror_left(waves: dict, left: np.ndarray) -> None:
     waves["vc_coupling_deg"][left] = np.mod(waves["vc_coupling_deg"][left] + 180.0, 360.0)
 
 
-def _amplitudes(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    from lbprun.kinematics import stride_amplitudes
+def _amplitudes(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Max - min of ``x[lo:hi + 1]`` of each stride, NaN if it holds a NaN sample.
 
-    return stride_amplitudes(x, bounds) if len(bounds) else np.empty(0)
+    The same as :func:`lbprun.kinematics.stride_amplitudes`, for all strides at once.
+    """
+    out = np.full(len(lo), np.nan)
+    stop = np.minimum(hi + 1, len(x))
+    usable = (lo >= 0) & (stop > lo) & (_gap_counts(x, lo, hi) == 0)
+    if not usable.any():
+        return out
+    cols = np.arange(int((stop - lo)[usable].max()))
+    inside = cols < (stop - lo)[usable, None]
+    values = x[np.where(inside, lo[usable, None] + cols, lo[usable, None])]
+    out[usable] = values.max(axis=1) - values.min(axis=1)
+    return out
 
 
 def _coordination_cycles(series: Series, starts, stops, settings: Settings) -> dict:
@@ -186,7 +205,7 @@ def _coordination_cycles(series: Series, starts, stops, settings: Settings) -> d
     return {"crp_deg": crp_cyc, "vc_coupling_deg": vc}
 
 
-def _vc_per_stride(vc_curves: np.ndarray) -> pd.DataFrame:
+def _vc_per_stride(vc_curves: np.ndarray) -> dict[str, np.ndarray]:
     """Bin percentages of each stride's own coupling curve, all strides at once.
 
     The same binning as :func:`lbprun.coordination.vector_coding_summary` applied to one
@@ -206,7 +225,7 @@ def _vc_per_stride(vc_curves: np.ndarray) -> pd.DataFrame:
         for b, k in enumerate(names)
     }
     keys = ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
-    return pd.DataFrame({k: table[k] for k in keys}, columns=list(keys))
+    return {k: table[k] for k in keys}
 
 
 def _coordination_summary(waves: dict, valid: np.ndarray, /, *, series: Series, strides, fs_hz):
