@@ -766,17 +766,33 @@ def file_stances(events, /) -> list[Stance]:
     return sorted(stances, key=lambda s: s.td_s)
 
 
-def _stride_reason(stride: tuple, others: np.ndarray, typical_s: float, limits: tuple) -> str:
-    """Why a TD-to-next-TD interval is not a valid stride ("" when it is)."""
-    td, nxt = stride
+def _stride_reasons(tds: np.ndarray, others: np.ndarray, limits: tuple, spans) -> list[str]:
+    """Why each TD-to-next-TD interval of one foot is not a valid stride ("" when it is)."""
+    td, nxt = tds[:-1], tds[1:]
     duration = nxt - td
-    if not limits[0] <= duration <= limits[1]:
-        return "implausible duration"
-    if others.size and not np.any((others > td) & (others < nxt)):
-        return "missing event: no contralateral touchdown within the stride"
-    if duration > 1.5 * typical_s:
-        return "missing event: stride longer than 1.5 times the typical stride"
-    return ""
+    typical = float(np.median(np.diff(tds)))
+    # contralateral touchdowns strictly inside each stride
+    inside = np.searchsorted(np.sort(others), nxt, side="left") - np.searchsorted(
+        np.sort(others), td, side="right"
+    )
+    reasons = np.full(len(td), "", dtype=object)
+    spans = np.asarray(spans, dtype=float).reshape(-1, 2)
+    gap = ((spans[None, :, 0] < nxt[:, None]) & (spans[None, :, 1] > td[:, None])).any(axis=1)
+    # the first reason that applies, in this order
+    for hit, why in (
+        (gap, "gap too long"),
+        (
+            duration > 1.5 * typical,
+            "missing event: stride longer than 1.5 times the typical stride",
+        ),
+        (
+            (inside == 0) & bool(others.size),
+            "missing event: no contralateral touchdown within the stride",
+        ),
+        (~((limits[0] <= duration) & (duration <= limits[1])), "implausible duration"),
+    ):
+        reasons[hit] = why
+    return reasons.tolist()
 
 
 def strides(
@@ -816,15 +832,14 @@ def strides(
     out = []
     for side in ("L", "R"):
         tds = np.sort([s.td_s for s in stances if s.side == side])
-        others = np.array([s.td_s for s in stances if s.side not in ("", side)])
+        others = np.array([s.td_s for s in stances if s.side not in ("", side)], dtype=float)
         if len(tds) < 2:
             continue
-        typical = float(np.median(np.diff(tds)))
-        for td, nxt in itertools.pairwise(tds):
-            why = _stride_reason((td, nxt), others, typical, (min_stride_s, max_stride_s))
-            if not why and any(a < nxt and b > td for a, b in invalid_spans_s):
-                why = "gap too long"
-            out.append(Stride(side, float(td), float(nxt), not why, why))
+        reasons = _stride_reasons(tds, others, (min_stride_s, max_stride_s), invalid_spans_s)
+        out += [
+            Stride(side, td, nxt, not why, why)
+            for td, nxt, why in zip(tds[:-1].tolist(), tds[1:].tolist(), reasons, strict=True)
+        ]
     return sorted(out, key=lambda s: s.td_s)
 
 

@@ -48,7 +48,10 @@ class Measured:
 
 
 def _nanmean(values) -> float | None:
-    values = np.asarray([np.nan if v is None else v for v in values], dtype=float)
+    if isinstance(values, pd.Series) and values.dtype.kind == "f":
+        values = values.to_numpy()  # no None in a float column: skip the loop below
+    else:
+        values = np.asarray([np.nan if v is None else v for v in values], dtype=float)
     if not np.isfinite(values).any():
         return None
     return float(np.nanmean(values))
