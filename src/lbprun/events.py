@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import itertools
 import warnings as _warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -335,10 +335,22 @@ def plate_stances(
     warnings : list of str
         One sentence per rejected contact.
     """
-    stances, warnings = [], []
+    stances, warnings, _ = _plates(trial, feet, thresholds_n, (cutoff_hz, order))
+    return stances, warnings
+
+
+def _plates(trial, feet, thresholds_n, force_filter: tuple) -> tuple[list, list, dict]:
+    """:func:`plate_stances`, and the filtered vertical force of plates without missing data.
+
+    The force is keyed by (plate index, cutoff, order): where no sample is missing it is the
+    same as the NaN-aware filter of the plate's force, so later steps need not filter again.
+    """
+    stances, warnings, forces = [], [], {}
     for plate in trial.plates:
         level = thresholds_n[1] if is_treadmill(plate, threshold_n=20.0) else thresholds_n[0]
-        _, on, off = _plate_contacts(plate, trial.analog_hz, level, cutoff_hz, order)
+        vertical, on, off = _plate_contacts(plate, trial.analog_hz, level, *force_filter)
+        if not np.isnan(plate.force_n[:, 2]).any():
+            forces[(plate.index, *force_filter)] = vertical
         sides = _plate_sides(trial, plate, on, off, feet) if on.size else []
         for side, on_s, off_s in zip(sides, on.tolist(), off.tolist(), strict=True):
             if side.startswith("!"):
@@ -348,7 +360,7 @@ def plate_stances(
                 )
             else:
                 stances.append(Stance(side, on_s, off_s, "plate", plate.index))
-    return sorted(stances, key=lambda s: s.td_s), warnings
+    return sorted(stances, key=lambda s: s.td_s), warnings, forces
 
 
 def _crossing(clearance: np.ndarray, start: int, level: float, *, forward: bool) -> float:
@@ -904,6 +916,8 @@ class Events:
     stances: list[Stance]
     warnings: list[str]
     settings: dict
+    # (plate index, cutoff_hz, order) -> that plate's filtered vertical force, where known
+    forces: dict = field(default_factory=dict)
 
 
 def _auto(trial, feet: dict, plate: list[Stance]) -> tuple[list[Stance], list[str], dict]:
@@ -966,14 +980,13 @@ def detect(trial, /, *, feet: dict[str, np.ndarray] | None = None, settings=None
     if settings.event_source == "kinematic":
         stances = kinematic_stances(feet, fs_hz=trial.markers_hz)
         return Events(stances, ["events from foot markers only (not calibrated)"], used)
-    plate, warnings = plate_stances(
+    plate, warnings, forces = _plates(
         trial,
-        feet=feet,
-        thresholds_n=(settings.plate_threshold_overground_n, settings.plate_threshold_treadmill_n),
-        cutoff_hz=settings.force_cutoff_hz,
-        order=settings.filter_order,
+        feet,
+        (settings.plate_threshold_overground_n, settings.plate_threshold_treadmill_n),
+        (settings.force_cutoff_hz, settings.filter_order),
     )
     if settings.event_source == "plate":
-        return Events(plate, warnings, used)
+        return Events(plate, warnings, used, forces)
     stances, more, report = _auto(trial, feet, plate)
-    return Events(stances, warnings + more, {**used, **report})
+    return Events(stances, warnings + more, {**used, **report}, forces)

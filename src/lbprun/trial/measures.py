@@ -285,37 +285,45 @@ def _body_weight(trial, stances, mass_kg, out: list[str]) -> tuple[float | None,
     return None, None
 
 
-def _filtered_plates(trial, plates, settings: Settings) -> dict[int, np.ndarray]:
-    """Low-pass vertical force of each plate that carries a stance, filtered once per trial."""
-    used = sorted({int(p) for p in plates})
-    return {
-        i: butter_lowpass(
-            trial.plates[i].vertical_n,
-            fs_hz=trial.analog_hz,
-            cutoff_hz=settings.force_cutoff_hz,
-            order=settings.filter_order,
+def _filtered_plates(trial, plates, settings: Settings, known: dict) -> dict[int, np.ndarray]:
+    """Low-pass vertical force of each plate that carries a stance, filtered once per trial.
+
+    ``known`` holds forces the event detection filtered already (:class:`lbprun.events.Events`).
+    """
+    out = {}
+    for i in sorted({int(p) for p in plates}):
+        key = (i, settings.force_cutoff_hz, settings.filter_order)
+        out[i] = (
+            known[key]
+            if key in known
+            else butter_lowpass(
+                trial.plates[i].vertical_n,
+                fs_hz=trial.analog_hz,
+                cutoff_hz=settings.force_cutoff_hz,
+                order=settings.filter_order,
+            )
         )
-        for i in used
-    }
+    return out
 
 
 FORCE_KEYS = ("impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s")
 
 
-def _stance_forces(trial, stances, body_weight_n, settings: Settings) -> tuple[dict, dict]:
+def _stance_forces(trial, found, body_weight_n, settings: Settings) -> tuple[dict, dict]:
     """Vertical GRF measures of the plate stances (columns, NaN elsewhere) and their curves.
 
     All stances of a plate at once (:func:`lbprun.kinetics.stance_table`); the measure
     columns are left out when no stance has them, as for a trial without body weight.
     """
+    stances = found.stances
     fs, n = trial.analog_hz, len(stances)
     columns = {k: np.full(n, np.nan) for k in FORCE_KEYS}
     columns["footstrike"] = np.full(n, np.nan, dtype=object)
-    curves, found = np.full((n, N_POINTS), np.nan), np.zeros(n, dtype=bool)
+    curves, measured = np.full((n, N_POINTS), np.nan), np.zeros(n, dtype=bool)
     plate_of = np.array([-1 if st.plate is None else st.plate for st in stances], dtype=int)
     rows = np.flatnonzero(plate_of >= 0) if body_weight_n else np.zeros(0, dtype=int)
     td, to = np.array([[st.td_s, st.to_s] for st in stances]).reshape(-1, 2).T
-    for plate, force in _filtered_plates(trial, plate_of[rows], settings).items():
+    for plate, force in _filtered_plates(trial, plate_of[rows], settings, found.forces).items():
         mine = rows[plate_of[rows] == plate]
         lo, hi = np.ceil(td[mine] * fs).astype(int), np.floor(to[mine] * fs).astype(int)
         table = kinetics.stance_table(
@@ -324,13 +332,13 @@ def _stance_forces(trial, stances, body_weight_n, settings: Settings) -> tuple[d
         ok = table["valid"]
         for key, values in columns.items():
             values[mine[ok]] = table[key][ok]
-        found[mine[ok]] = True
+        measured[mine[ok]] = True
         if ok.any():
             # same as kinetics.stance_curve per stance, in one call per plate
             cut = cut_cycles(force / body_weight_n, starts=lo[ok], stops=hi[ok], n_points=N_POINTS)
             curves[mine[ok]] = cut
     waves = {"vgrf_bw": curves[rows].reshape(-1, N_POINTS), "vgrf_stance_row": rows}
-    return columns if found.any() else {}, waves
+    return columns if measured.any() else {}, waves
 
 
 def _values_at(series: np.ndarray | None, frames: np.ndarray) -> np.ndarray:
@@ -357,10 +365,10 @@ def _stance_peaks(knee: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     return out
 
 
-def _stance_tables(trial, stances, series: Series, body_weight_n, settings: Settings):
+def _stance_tables(trial, found, series: Series, body_weight_n, settings: Settings):
     """stances.csv rows, built column by column, and the vGRF curves of plate stances."""
-    fs = trial.markers_hz
-    measures, waves = _stance_forces(trial, stances, body_weight_n, settings)
+    fs, stances = trial.markers_hz, found.stances
+    measures, waves = _stance_forces(trial, found, body_weight_n, settings)
     td, to = np.array([[st.td_s, st.to_s] for st in stances]).reshape(-1, 2).T
     sides = np.array([st.side for st in stances], dtype=object)
     knee_td, knee_peak = np.full(len(stances), np.nan), np.full(len(stances), np.nan)
@@ -428,7 +436,7 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
         _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN means are reported as null
         stride_table, waves = _stride_tables(strides, series, fs, settings)
         body_weight, mass_source = _body_weight(trial, found.stances, mass_kg, notes)
-        stance_table, vgrf = _stance_tables(trial, found.stances, series, body_weight, settings)
+        stance_table, vgrf = _stance_tables(trial, found, series, body_weight, settings)
         waves.update(vgrf)
         _kinetics_notes(stance_table, body_weight, notes)
         valid = stride_table["valid"].to_numpy(bool) if len(stride_table) else np.zeros(0, bool)
