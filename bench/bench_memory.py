@@ -33,12 +33,14 @@ def job_peaks(n_trials: int, *, cache: Path, fresh: bool) -> pd.Series:
     summary = workdir / "probe-summary.json"
     if summary.is_file() and not fresh:
         age_min = (time.time() - summary.stat().st_mtime) / 60
-        print(f"{n_trials} trials: reusing {summary} ({age_min:.0f} min old)")
-        records = json.loads(summary.read_text())["records"]
+        saved = json.loads(summary.read_text())
+        tree = Path(saved.get("tree", "?")).name
+        print(f"{n_trials} trials: reusing {summary} ({age_min:.0f} min old, {tree})")
+        records = saved["records"]
     else:
-        cohort = ensure_cohort(n_trials, cache)
-        wall, records = run_workflow(cohort, workdir, tree=snapshot(cache))
-        print(f"{n_trials} trials: workflow run in {wall:.0f} s")
+        cohort, tree = ensure_cohort(n_trials, cache), snapshot(cache)
+        wall, records = run_workflow(cohort, workdir, tree=tree)
+        print(f"{n_trials} trials: workflow run in {wall:.0f} s ({tree.name})")
     return per_script(records)["job_peak_mb"]
 
 

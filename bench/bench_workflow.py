@@ -195,7 +195,8 @@ def run_workflow(
         tail = (workdir / "snakemake.log").read_text()[-3000:]
         raise SystemExit(f"workflow failed (see {workdir}/snakemake.log):\n{tail}")
     records = [json.loads(p.read_text()) for p in (probe / "records").glob("*.json")]
-    (workdir / "probe-summary.json").write_text(json.dumps({"wall_s": wall, "records": records}))
+    summary = {"wall_s": wall, "tree": str(tree), "records": records}
+    (workdir / "probe-summary.json").write_text(json.dumps(summary))
     return wall, records
 
 
