@@ -234,3 +234,23 @@ def test_spm_with_zero_variance_warns_and_skips_that_waveform():
     with pytest.warns(RuntimeWarning, match="thorax_rot_deg .run. not run: .* zero variance"):
         clusters = stats.spm_waveforms(waves)
     assert list(clusters["waveform"]) == ["pelvis_rot_deg"]
+
+
+@pytest.mark.parametrize(
+    ("n_a", "n_b", "sd_a", "sd_b", "df_range"),
+    [
+        (8, 8, 1.0, 1.0, (13.0, 14.0)),
+        (10, 6, 1.0, 3.0, (5.0, 10.0)),
+        (5, 30, 2.0, 0.5, (4.0, 12.0)),
+    ],
+)
+def test_welch_df_equals_spm1d_reml(n_a, n_b, sd_a, sd_b, df_range):
+    spm1d = pytest.importorskip("spm1d")
+    rng = np.random.default_rng(n_a + n_b)
+    y_a = spm1d.util.smooth(sd_a * rng.standard_normal((n_a, 101)), fwhm=15) + 1.0
+    y_b = spm1d.util.smooth(sd_b * rng.standard_normal((n_b, 101)), fwhm=15)
+    reference = spm1d.stats.ttest2(y_a, y_b, equal_var=False)
+    assert stats.welch_df(y_a, y_b) == pytest.approx(reference.df[1], rel=1e-12)
+    # equal spreads keep about the pooled n - 2; a noisier small group brings it down towards
+    # that group's n - 1 (Welch-Satterthwaite)
+    assert df_range[0] < reference.df[1] <= df_range[1]
