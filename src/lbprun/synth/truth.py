@@ -96,6 +96,8 @@ def fourier_relphase_deg(
     to last left touchdown inside the recording), at the frequency of those strides.
     """
     left = [r for r in strides if r["side"] == "L"]
+    if not left:  # a recording shorter than one whole left stride has no stride frequency
+        return float("nan")
     t0, t1 = left[0]["td_s"], left[-1]["next_td_s"]
     win = (t >= t0) & (t < t1)
     kernel = np.exp(-2j * np.pi * len(left) / (t1 - t0) * t[win])
@@ -121,7 +123,9 @@ def crp_truth(pelvis: np.ndarray, thorax: np.ndarray, t: np.ndarray, strides: li
     mean_vec = np.exp(1j * np.radians(cycles)).mean(axis=0)
     return {
         "crp_marp_deg": float(np.mean(np.abs(np.degrees(np.angle(mean_vec))))),
-        "crp_dp_deg": float(np.mean(np.degrees(np.sqrt(-2 * np.log(np.abs(mean_vec)))))),
+        "crp_dp_deg": float(
+            np.mean(np.degrees(np.sqrt(-2 * np.log(np.minimum(np.abs(mean_vec), 1.0)))))
+        ),
         "crp_mean_abs_deg": np.abs(cycles).mean(axis=1),
     }
 
