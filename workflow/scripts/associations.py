@@ -1,13 +1,10 @@
 """Knee flexion at touchdown vs impact and loading rates -> results/stats/associations.csv."""
 
-import logging
-
 import pandas as pd
 
-from lbprun import stats
+from lbprun import logs, stats
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 result = stats.associations(
     pd.read_csv(snakemake.input.stances),
     pd.read_csv(snakemake.input.subjects),

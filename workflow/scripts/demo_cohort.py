@@ -4,9 +4,9 @@ import logging
 
 import pandas as pd
 
-from lbprun import synth
+from lbprun import logs, synth
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logs.to_file(snakemake.log[0])
 demo = snakemake.params.demo
 out_dir = snakemake.config["data_dir"]  # the sheets' paths are relative to it
 written = synth.write_cohort(

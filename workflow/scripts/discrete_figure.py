@@ -1,14 +1,12 @@
 """Discrete outcomes by group and condition with effect sizes -> results/figures/discrete.*."""
 
-import logging
 from pathlib import Path
 
 import pandas as pd
 
-from lbprun import cohort, figures
+from lbprun import cohort, figures, logs
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditions"])
 fig = figures.discrete_figure(

@@ -1,11 +1,8 @@
 """Which outcome separates the groups (leave-one-subject-out) -> results/stats/discriminant.csv."""
 
-import logging
+from lbprun import cohort, logs, stats
 
-from lbprun import cohort, stats
-
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditions"])
 result = stats.discriminant(

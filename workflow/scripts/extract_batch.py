@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from lbprun import trial
+from lbprun import logs, trial
 from lbprun.settings import Settings
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logs.to_file(snakemake.log[0])
 jobs = snakemake.params.jobs
 settings = Settings.from_config(snakemake.params.settings)
 fields = ("path", "out_dir", "static", "mass_kg", "markerset", "condition")

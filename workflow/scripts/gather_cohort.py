@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from lbprun import cohort
+from lbprun import cohort, logs
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logs.to_file(snakemake.log[0])
 dirs = [
     out_dir
     for manifest in snakemake.input.manifests

@@ -1,10 +1,8 @@
 """Per-condition group tests on subject-level outcomes -> results/stats/group_tests.csv."""
 
-import logging
+from lbprun import cohort, logs, stats
 
-from lbprun import cohort, stats
-
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditions"])
 outcomes = p["outcomes"] or [o for o in cohort.OUTCOMES if o in subjects]

@@ -1,11 +1,8 @@
 """Mixed models outcome ~ group * condition + (1 | subject) -> results/stats/mixed_models.csv."""
 
-import logging
+from lbprun import cohort, logs, stats
 
-from lbprun import cohort, stats
-
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditions"])
 outcomes = p["outcomes"] or [o for o in cohort.OUTCOMES if o in subjects]

@@ -1,14 +1,12 @@
 """Outcomes by group: mean ± SD, difference [95 % CI], g, p -> results/tables/outcomes.*."""
 
-import logging
 from pathlib import Path
 
 import pandas as pd
 
-from lbprun import tables
+from lbprun import logs, tables
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 table = tables.outcome_table(
     pd.read_csv(snakemake.input.subjects), pd.read_csv(snakemake.input.tests)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import snakemake as snakemake_package
 
-from lbprun import __version__
+from lbprun import __version__, logs
 from lbprun.outputs import sha256_of
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logs.to_file(snakemake.log[0])
 results = Path(snakemake.output[0]).parent
 trials = pd.read_csv(snakemake.input.cohort, dtype=str, keep_default_na=False)
 record = {

@@ -1,13 +1,10 @@
 """SPM{t} two-sample tests on subject-mean waveforms -> results/stats/spm_clusters.csv."""
 
-import logging
-
 import pandas as pd
 
-from lbprun import stats
+from lbprun import logs, stats
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 waves = pd.read_parquet(snakemake.input.waveforms)
 waves = waves.loc[waves["waveform"].isin(p["waveforms"])]

@@ -1,12 +1,10 @@
 """Vector-coding coordination patterns by group and condition -> results/figures/vector_coding.*."""
 
-import logging
 from pathlib import Path
 
-from lbprun import cohort, figures
+from lbprun import cohort, figures, logs
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditions"])
 fig = figures.vector_coding_figure(subjects, groups=(p["reference"], p["comparison"]))

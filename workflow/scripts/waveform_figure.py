@@ -1,14 +1,12 @@
 """Group mean waveform with SPM clusters shaded -> results/figures/waveform_{name}.*."""
 
-import logging
 from pathlib import Path
 
 import pandas as pd
 
-from lbprun import figures
+from lbprun import figures, logs
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
-logging.captureWarnings(True)
+logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
 waves = pd.read_parquet(snakemake.input.waveforms)
 if p["conditions"]:
