@@ -379,6 +379,52 @@ def coupling_angles(pelvis_cycles: np.ndarray, thorax_cycles: np.ndarray, /) -> 
     return _wrap360(np.rad2deg(np.arctan2(d_thorax, d_pelvis)))
 
 
+def _pattern_pct(curves_deg: np.ndarray) -> np.ndarray:
+    """Percent of each row's points in each coordination bin (order of ``_VC_BINS``).
+
+    Shifting by half a bin and folding opposite quadrants together gives 0 pelvis phase,
+    1 in-phase, 2 thorax phase, 3 anti-phase. Rows containing NaN give NaN.
+    """
+    curves = np.atleast_2d(curves_deg)
+    complete = np.isfinite(curves).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        bins = np.minimum(np.floor(np.mod(curves + 22.5, 180.0) / 45.0), 3)
+    n_points = max(curves.shape[1], 1)
+    pct = np.stack([(bins == b).sum(axis=1) * 100.0 / n_points for b in range(4)], axis=1)
+    return np.where(complete[:, None], pct, np.nan)
+
+
+def vector_coding_per_stride(coupling_angles_deg: np.ndarray, /) -> dict[str, np.ndarray]:
+    """Coordination-pattern percentages of each stride on its own, all strides at once.
+
+    Each row gives what :func:`vector_coding_summary` gives for that stride alone (its
+    circular mean over one stride is the curve itself), without a call per stride.
+
+    Parameters
+    ----------
+    coupling_angles_deg : ndarray, shape (n_strides, n_intervals)
+        From :func:`coupling_angles`.
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n_strides,)
+        ``vc_inphase_pct``, ``vc_antiphase_pct``, ``vc_pelvis_phase_pct``,
+        ``vc_thorax_phase_pct``; NaN for strides containing NaN.
+
+    Examples
+    --------
+    >>> ramps = np.array([[45.0] * 4, [0.0, 90.0, 135.0, 135.0]])
+    >>> vector_coding_per_stride(ramps)["vc_antiphase_pct"].tolist()
+    [0.0, 50.0]
+    """
+    curves = np.atleast_2d(np.asarray(coupling_angles_deg, dtype=float))
+    with np.errstate(invalid="ignore"):
+        own_mean = _wrap360(_circular_mean(curves[None])[0])
+    pct = _pattern_pct(own_mean)
+    names = ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
+    return {name: pct[:, _VC_BINS.index(name)] for name in names}
+
+
 def vector_coding_summary(coupling_angles_deg: np.ndarray, /) -> dict:
     """Mean coupling angle, its variability and the time spent in each coordination bin.
 
@@ -418,10 +464,7 @@ def vector_coding_summary(coupling_angles_deg: np.ndarray, /) -> dict:
         return {**empty, "mean_curve_deg": np.full(n_points, np.nan)}
     mean_curve, r = _circular_mean(strides)
     mean_curve = _wrap360(mean_curve)
-    # shift by half a bin and fold the two opposite quadrants together: 0 pelvis, 1 in-phase,
-    # 2 thorax, 3 anti-phase
-    bins = np.floor(np.mod(mean_curve + 22.5, 180.0) / 45.0).astype(int)
-    pct = np.bincount(np.minimum(bins, 3), minlength=4) * 100.0 / n_points
+    pct = _pattern_pct(mean_curve[None])[0]
     out = {name: float(p) for name, p in zip(_VC_BINS, pct, strict=True)}
     out["vc_cav_deg"] = float(np.mean(np.rad2deg(np.sqrt(2.0 * (1.0 - r)))))
     out["mean_curve_deg"] = mean_curve

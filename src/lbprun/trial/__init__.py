@@ -20,8 +20,6 @@ from lbprun.outputs import empty_waveforms, sha256_of, write_trial_outputs
 from lbprun.settings import Settings
 from lbprun.trial.measures import TrialError, measure_trial
 
-GRAVITY_M_S2 = 9.80665
-
 
 def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
     return {
@@ -38,11 +36,12 @@ def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
     }
 
 
-def _load_static(static, settings: Settings):
-    """Load the static trial, if any (an unreadable static fails the trial)."""
-    if not static:
-        return None
-    return c3d.load(static)
+def _one_sentence(path: Path, exc: Exception) -> str:
+    """Word the error line of a failed trial: our own sentence, or the unforeseen error named."""
+    if isinstance(exc, c3d.C3DError | TrialError):
+        return str(exc)
+    detail = (str(exc).strip().splitlines() or [""])[0]
+    return f"{path.name}: could not be processed ({type(exc).__name__}: {detail})"
 
 
 def process(
@@ -83,7 +82,7 @@ def process(
     settings = settings or Settings()
     path = Path(path)
     trial = c3d.load(path)
-    static_trial = _load_static(static, settings)
+    static_trial = c3d.load(static) if static else None  # unreadable static fails the trial
     try:
         name, mapping = markersets.resolve(trial, markerset)
     except (markersets.MarkerSetError, OSError, ValueError) as exc:
@@ -153,12 +152,8 @@ def extract(
         summary, stances, strides, waves = process(
             path, static=static, mass_kg=mass_kg, markerset=markerset, settings=settings
         )
-    except (c3d.C3DError, TrialError) as exc:
-        summary = _failed_summary(path, str(exc), settings)
-        stances, strides, waves = pd.DataFrame(), pd.DataFrame(), empty_waveforms()
     except Exception as exc:  # a cohort run must survive data nobody foresaw: fail this trial only
-        error = f"{path.name}: could not be processed ({type(exc).__name__}: {exc})"
-        summary = _failed_summary(path, error, settings)
+        summary = _failed_summary(path, _one_sentence(path, exc), settings)
         stances, strides, waves = pd.DataFrame(), pd.DataFrame(), empty_waveforms()
     summary.update({"condition": condition, **(extra or {})})
     write_trial_outputs(out_dir, summary=summary, stances=stances, strides=strides, waveforms=waves)

@@ -148,7 +148,7 @@ def _stride_tables(strides: list, series: Series, fs_hz: float, settings: Settin
         columns[key.replace("_deg", "_rom_deg")] = np.where(valid, rom, np.nan)
     crp = np.abs(waves["crp_deg"])
     columns["crp_mean_abs_deg"] = np.nanmean(crp, axis=1) if len(strides) else np.zeros(0)
-    columns.update(_vc_per_stride(waves["vc_coupling_deg"]))
+    columns.update(coord.vector_coding_per_stride(waves["vc_coupling_deg"][:, :-1]))
     columns["valid"] = valid
     columns["invalid_reason"] = [s.invalid_reason for s in strides]
     return pd.DataFrame(columns), waves
@@ -206,29 +206,6 @@ def _coordination_cycles(series: Series, starts, stops, settings: Settings) -> d
     # 101-point waveform repeats the last interval so every curve has the same length.
     vc = np.concatenate([gamma, gamma[:, -1:]], axis=1)
     return {"crp_deg": crp_cyc, "vc_coupling_deg": vc}
-
-
-def _vc_per_stride(vc_curves: np.ndarray) -> dict[str, np.ndarray]:
-    """Bin percentages of each stride's own coupling curve, all strides at once.
-
-    The same binning as :func:`lbprun.coordination.vector_coding_summary` applied to one
-    stride (whose circular mean curve is the curve itself), without a call per stride.
-    """
-    curves = np.asarray(vc_curves, dtype=float)[:, :-1]
-    complete = np.isfinite(curves).all(axis=1)
-    with np.errstate(invalid="ignore"):
-        # the circular mean over a "cohort" of one stride, with coordination's own arithmetic
-        angle = coord._wrap360(coord._circular_mean(curves[None])[0])
-        bins = np.minimum(np.floor(np.mod(angle + 22.5, 180.0) / 45.0), 3)
-    # bin order of vector_coding_summary: 0 pelvis phase, 1 in-phase, 2 thorax, 3 anti-phase
-    names = ("vc_pelvis_phase_pct", "vc_inphase_pct", "vc_thorax_phase_pct", "vc_antiphase_pct")
-    n = max(curves.shape[1], 1)
-    table = {
-        k: np.where(complete, (bins == b).sum(axis=1) * 100.0 / n, np.nan)
-        for b, k in enumerate(names)
-    }
-    keys = ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
-    return {k: table[k] for k in keys}
 
 
 def _coordination_summary(waves: dict, valid: np.ndarray, /, *, series: Series, strides, fs_hz):
