@@ -74,3 +74,21 @@ def test_console_entry_point_without_traceback(tmp_path):
 def test_subcommands_are_a_registry():
     help_text, add_arguments, run = SUBCOMMANDS["inspect"]
     assert callable(add_arguments) and callable(run) and help_text
+
+
+def test_extract_bad_config_and_bad_static_each_give_one_line(c3d_dir, tmp_path, capsys):
+    trial = str(c3d_dir / "pyorerun" / "Running_0002.c3d")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("filters: {bogus: 1}\n")
+    cases = [
+        (["--config", str(tmp_path / "missing.yaml")], "missing.yaml: cannot be read"),
+        (["--config", str(bad)], "bad.yaml: not a usable config (unknown setting(s): bogus)"),
+        (
+            ["--static", str(c3d_dir / "btkdata" / "others" / "Empty.c3d")],
+            "Running_0002.c3d: its static trial could not be read (Empty.c3d: the file is empty)",
+        ),
+    ]
+    for i, (options, message) in enumerate(cases):
+        assert main(["extract", trial, "--out", str(tmp_path / f"out{i}"), *options]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err

@@ -171,16 +171,29 @@ def _extract_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _settings_from(config_path: str):
+    """Read settings from a workflow config file; a bad file gives one sentence naming it."""
+    import yaml
+
+    from lbprun.settings import Settings
+
+    try:
+        with open(config_path, encoding="utf-8") as handle:
+            return Settings.from_config(yaml.safe_load(handle) or {})
+    except OSError as exc:
+        raise ValueError(f"{config_path}: cannot be read ({exc.strerror})") from exc
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise ValueError(f"{config_path}: not a usable config ({detail})") from exc
+
+
 def _extract_run(args: argparse.Namespace) -> int:
     from lbprun.settings import Settings
     from lbprun.trial import extract
 
     settings = Settings()
     if args.config:
-        import yaml
-
-        with open(args.config, encoding="utf-8") as handle:
-            settings = Settings.from_config(yaml.safe_load(handle) or {})
+        settings = _settings_from(args.config)
     summary = extract(
         args.trial,
         args.out,

@@ -82,7 +82,10 @@ def process(
     settings = settings or Settings()
     path = Path(path)
     trial = c3d.load(path)
-    static_trial = c3d.load(static) if static else None  # unreadable static fails the trial
+    try:
+        static_trial = c3d.load(static) if static else None
+    except c3d.C3DError as exc:  # without its calibration the trial cannot be measured as asked
+        raise TrialError(f"{path.name}: its static trial could not be read ({exc})") from exc
     try:
         name, mapping = markersets.resolve(trial, markerset)
     except (markersets.MarkerSetError, OSError, ValueError) as exc:
