@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from lbprun.kinetics import (
@@ -131,6 +133,60 @@ def test_stance_table_gives_each_stance_its_own_measures():
             got = table[key][i]
             assert (got == value) or (value is None and np.isnan(got)), (i, key)
     assert all(np.isnan(table[k][3]) for k in ("active_peak_bw", "lr_3_12_bw_s"))
+
+
+def _stance(n: int, peak: float, impact_bw: float) -> np.ndarray:
+    """A stance of n samples: half sine of 2.5 BW plus an impact bump at a fraction of it."""
+    t = np.linspace(0.0, 1.0, n)
+    return (impact_bw * np.exp(-(((t - peak) / 0.04) ** 2)) + 2.5 * np.sin(np.pi * t)) * BW
+
+
+def test_short_stance_after_a_late_impact_peak_does_not_raise():
+    # issue 11 defect 4: a later stance shorter than an earlier one's impact-peak index + 2
+    # made the loading-rate window index past the end of the record (IndexError on main)
+    parts = [_stance(15, 0.15, 1.5), _stance(101, 0.2, 1.5), _stance(15, 0.15, 1.5)]
+    stops = np.cumsum([len(p) for p in parts]) - 1
+    table = stance_table(
+        np.concatenate(parts), starts=np.r_[0, stops[:-1] + 1], stops=stops, fs_hz=FS,
+        body_weight_n=BW,
+    )  # fmt: skip
+    assert list(table["footstrike"]) == ["rearfoot"] * 3
+    assert table["valr_bw_s"][2] == table["valr_bw_s"][0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=10, max_value=160),  # stance length (samples)
+            st.floats(min_value=0.02, max_value=0.4),  # impact bump position (fraction)
+            st.floats(min_value=0.0, max_value=1.5),  # impact bump height (BW)
+            st.integers(min_value=0, max_value=5),  # samples between this stance and the last
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_stance_table_equals_one_stance_at_a_time(stances):
+    # property (issue 11): however long, in whatever order and wherever their impact peaks,
+    # stances measured together on one record give each stance's measures on its own
+    record, starts, stops = [], [], []
+    at = 0
+    for n, peak, impact, gap in stances:
+        record += [np.zeros(gap), _stance(n, peak, impact)]
+        starts.append(at + gap)
+        stops.append(at + gap + n - 1)
+        at += gap + n
+    table = stance_table(
+        np.concatenate(record), starts=starts, stops=stops, fs_hz=FS, body_weight_n=BW
+    )
+    for i, (n, peak, impact, _) in enumerate(stances):
+        alone = stance_measures(_stance(n, peak, impact), fs_hz=FS, body_weight_n=BW)
+        assert table["footstrike"][i] == alone["footstrike"]
+        for key, value in alone.items():
+            if key != "footstrike":
+                got = table[key][i]
+                assert got == value or (value is None and np.isnan(got)), (i, key, got, value)
 
 
 def test_bad_stances_raise_one_sentence():

@@ -90,8 +90,10 @@ def _loading_rates(cat: np.ndarray, offsets, peaks, fs_hz: float) -> tuple[np.nd
     """VALR and VILR (BW/s) between 20 % and 80 % of each impact peak (rows with peaks >= 0)."""
     offsets, peaks = offsets[peaks >= 0], peaks[peaks >= 0]
     cols = np.arange(int(peaks.max()) + 2)
-    # each stance from its first sample to one past its impact peak (still inside the stance)
-    window = np.where(cols <= peaks[:, None] + 1, cat[offsets[:, None] + cols], 0.0)
+    # each stance from its first sample to one past its impact peak (still inside the stance);
+    # a short stance's row reaches past the end of ``cat`` where it is masked anyway
+    mine = cols <= peaks[:, None] + 1
+    window = np.where(mine, cat[np.where(mine, offsets[:, None] + cols, 0)], 0.0)
     level = cat[offsets + peaks]
     p20 = _first_reach(window, 0.2 * level, peaks)
     p80 = _first_reach(window, 0.8 * level, peaks)
