@@ -99,6 +99,25 @@ def test_mixed_model_recovers_planted_interaction():
     assert null.loc["group[T.lbp]:condition[T.run]", "p"] > 0.05
 
 
+def test_mixed_model_reports_variances_in_outcome_units_not_a_ratio():
+    # issue 11 defect 3: main wrote statsmodels' "Group Var" (cov_re / scale, a ratio) as a
+    # coefficient with a Wald CI and p. Planted: subject SD 1.5 (var 2.25), residual SD 1.
+    subjects = _subjects(n=40)
+    terms = stats.mixed_models(subjects, outcomes=["mixed"]).set_index("term")
+    assert "Group Var" not in terms.index
+    sv, rv, icc = (terms.loc[t, "estimate"] for t in ("subject_var", "residual_var", "icc"))
+    assert 1.4 < sv < 3.3 and 0.7 < rv < 1.4
+    assert icc == pytest.approx(sv / (sv + rv))
+    variance_rows = terms.loc[["subject_var", "residual_var", "icc"]]
+    assert variance_rows[["se", "ci_low", "ci_high", "p"]].isna().all().all()
+    # in outcome units²: ten times the outcome gives 100 times the variances, the same ICC
+    subjects["mixed"] *= 10.0
+    tenfold = stats.mixed_models(subjects, outcomes=["mixed"]).set_index("term")
+    assert tenfold.loc["subject_var", "estimate"] == pytest.approx(100 * sv, rel=1e-4)
+    assert tenfold.loc["residual_var", "estimate"] == pytest.approx(100 * rv, rel=1e-4)
+    assert tenfold.loc["icc", "estimate"] == pytest.approx(icc, rel=1e-4)
+
+
 def test_mixed_model_singular_fit_is_noted_not_raised():
     # no between-subject variance at all: the random-intercept variance sits on its boundary
     subjects = _subjects()
@@ -207,6 +226,23 @@ def test_associations_recover_planted_slopes():
     speed = rows.loc[("knee_flex_td_deg", "speed_within_mps")]
     assert speed["ci_low"] < 2.0 < speed["ci_high"]  # planted 2 deg per m/s
     assert rows.loc[("lr_3_12_bw_s", "knee_flex_td_deg"), "note"].startswith("not fitted")
+
+
+def test_associations_from_few_subjects_are_left_out_with_a_warning():
+    # issue 11: 3 subjects, most stances from one runner, gave p = 4.9e-11 on main
+    stances = _stances()
+    few = stances[stances["subject"].isin(["s00", "s01", "s15"])]
+    few = pd.concat([few, *[few[few["subject"] == "s00"]] * 5], ignore_index=True)
+    result = stats.associations(few, few[["subject", "group"]].drop_duplicates())
+    impact = result.set_index(["response", "predictor"]).loc[("impact_peak_bw", "knee_flex_td_deg")]
+    assert impact["n_subjects"] == 3 and impact["n_stances"] == len(few)
+    assert np.isnan(impact["estimate"]) and np.isnan(impact["p"])
+    assert "fewer than the 10 required" in impact["warning"]
+    assert f"{6 * 18} of {len(few)}" in impact["warning"]
+    # the minimum is a setting: at 3 the same data are fitted, without a warning
+    fitted = stats.associations(few, few[["subject", "group"]].drop_duplicates(), min_subjects=3)
+    row = fitted.set_index(["response", "predictor"]).loc[("impact_peak_bw", "knee_flex_td_deg")]
+    assert np.isfinite(row["estimate"]) and row["warning"] == ""
 
 
 def test_mixed_model_with_categorical_condition_and_unused_level():

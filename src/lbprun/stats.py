@@ -186,18 +186,36 @@ def _formula(outcome: str, data: pd.DataFrame, covariates: Sequence[str], refere
     return f"{outcome} ~ {' + '.join(terms)}"
 
 
+def _variance_rows(fit) -> pd.DataFrame:
+    """Subject and residual variance (outcome units²) and the ICC, without SE, CI or p.
+
+    statsmodels' ``params["Group Var"]`` is ``cov_re / scale``, a ratio in its profiled
+    parametrisation: its Wald CI and p-value are no test of anything a reader would ask. The
+    variances themselves are ``cov_re`` and ``scale``; the ICC is the share of subjects.
+    """
+    subject_var = float(np.asarray(fit.cov_re)[0, 0])
+    residual_var = float(fit.scale)
+    total = subject_var + residual_var
+    return pd.DataFrame(
+        {"term": ["subject_var", "residual_var", "icc"],
+         "estimate": [subject_var, residual_var, subject_var / total if total > 0 else np.nan]}
+    )  # fmt: skip
+
+
 def _fit_mixed(formula: str, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Fit a random-intercept MixedLM by REML; warnings are returned, never raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = smf.mixedlm(formula, data, groups=data["subject"])
         fit = model.fit(reml=True)
-        ci = fit.conf_int()
+        fixed = fit.fe_params.index
+        ci = fit.conf_int().loc[fixed]
         table = pd.DataFrame(
-            {"term": fit.params.index, "estimate": fit.params.to_numpy(),
-             "se": fit.bse.to_numpy(), "ci_low": ci[0].to_numpy(), "ci_high": ci[1].to_numpy(),
-             "p": fit.pvalues.to_numpy()}
+            {"term": fixed, "estimate": fit.fe_params.to_numpy(),
+             "se": fit.bse[fixed].to_numpy(), "ci_low": ci[0].to_numpy(),
+             "ci_high": ci[1].to_numpy(), "p": fit.pvalues[fixed].to_numpy()}
         )  # fmt: skip
+        table = pd.concat([table, _variance_rows(fit)], ignore_index=True)
     notes = sorted({str(w.message).split("\n")[0] for w in caught
                     if issubclass(w.category, ConvergenceWarning | RuntimeWarning)})  # fmt: skip
     return table, notes
@@ -231,7 +249,9 @@ def mixed_models(
     DataFrame
         ``outcome``, ``term``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``p``, ``note``.
         Terms are patsy names shortened to ``group[T.lbp]``, ``condition[T.run]``,
-        ``group[T.lbp]:condition[T.run]``; ``Group Var`` is the subject variance. ``note``
+        ``group[T.lbp]:condition[T.run]``; then ``subject_var`` and ``residual_var`` (REML
+        variances of the random intercept and the residual, in outcome units²) and ``icc``
+        (subject variance over the total), with no SE, CI or p. ``note``
         carries convergence warnings (e.g. a singular fit) or the reason a model could not be
         fitted; the function never raises for a fit that fails.
     """
@@ -545,10 +565,22 @@ def _discriminant_condition(table, outcomes, comparison, shrinkage) -> pd.DataFr
 # --------------------------------------------------------------------------- associations
 
 
-def _association(data: pd.DataFrame, response: str, predictor: str, formula: str) -> dict:
+def _association(
+    data: pd.DataFrame, response: str, predictor: str, formula: str, min_subjects: int
+) -> dict:
     """Fit one stance-level mixed model and keep the predictor's row."""
     row = {"response": response, "predictor": predictor, "n_stances": len(data),
-           "n_subjects": data["subject"].nunique()}  # fmt: skip
+           "n_subjects": data["subject"].nunique(), "warning": ""}  # fmt: skip
+    if row["n_subjects"] < min_subjects:
+        # stances are not independent: with few subjects one runner's many stances decide
+        # the slope and its p-value (3 subjects, 85 of 91 stances from one, gave p = 5e-11)
+        most = data["subject"].value_counts().max() if len(data) else 0
+        row["warning"] = (
+            f"estimate left out: {row['n_subjects']} subject(s), fewer than the "
+            f"{min_subjects} required (stats.association_min_subjects); the most stances "
+            f"from one subject: {most} of {len(data)}"
+        )
+        return {**row, "note": "not fitted: too few subjects"}
     if row["n_subjects"] < 3 or data[predictor].nunique() < 2:
         return {**row, "note": "not fitted: fewer than three subjects or a constant predictor"}
     try:
@@ -561,7 +593,12 @@ def _association(data: pd.DataFrame, response: str, predictor: str, formula: str
 
 
 def associations(
-    stances: pd.DataFrame, subjects: pd.DataFrame, /, *, reference: str = "healthy"
+    stances: pd.DataFrame,
+    subjects: pd.DataFrame,
+    /,
+    *,
+    reference: str = "healthy",
+    min_subjects: int = 10,
 ) -> pd.DataFrame:
     """Knee flexion at touchdown against impact peak and loading rates; speed against knee.
 
@@ -574,12 +611,16 @@ def associations(
         ``cohort/subjects.csv``; gives each subject's group when the stances lack it.
     reference : str
         Reference group for the group covariate.
+    min_subjects : int
+        Fewest subjects behind an estimate (config ``stats.association_min_subjects``,
+        default 10); below it the estimate, CI and p are left out and ``warning`` says why.
 
     Returns
     -------
     DataFrame
         ``response``, ``predictor``, ``estimate``, ``ci_low``, ``ci_high``, ``p``,
-        ``n_stances``, ``n_subjects``, ``note``. Rows: each of impact_peak_bw, valr_bw_s,
+        ``n_stances``, ``n_subjects`` (per estimate), ``note``, ``warning``. Rows: each of
+        impact_peak_bw, valr_bw_s,
         vilr_bw_s, lr_3_12_bw_s, active_peak_bw ~ knee_flex_td_deg + group + (1 | subject)
         (Podraza & White 2010), then knee_flex_td_deg ~ speed_within_mps + (1 | subject),
         where speed is centred on each subject's mean so that the slope is the within-subject
@@ -594,13 +635,12 @@ def associations(
         used = data.reindex(columns=["subject", "group", "knee_flex_td_deg", response]).dropna()
         formula = f"{response} ~ knee_flex_td_deg{group}"
         rows.append(_association(used.reset_index(drop=True), response, "knee_flex_td_deg",
-                                 formula))  # fmt: skip
+                                 formula, min_subjects))  # fmt: skip
     speed = data.reindex(columns=["subject", "speed_mps", "knee_flex_td_deg"]).dropna()
     speed["speed_within_mps"] = speed["speed_mps"] - speed.groupby("subject")[
         "speed_mps"
     ].transform("mean")
     formula = "knee_flex_td_deg ~ speed_within_mps"
-    rows.append(
-        _association(speed.reset_index(drop=True), "knee_flex_td_deg", "speed_within_mps", formula)
-    )
-    return pd.DataFrame(rows).reindex(columns=[*ASSOCIATION_COLUMNS, "note"])
+    speed = speed.reset_index(drop=True)
+    rows.append(_association(speed, "knee_flex_td_deg", "speed_within_mps", formula, min_subjects))
+    return pd.DataFrame(rows).reindex(columns=[*ASSOCIATION_COLUMNS, "note", "warning"])
