@@ -16,7 +16,13 @@ C3D_DIR = Path(
 
 @pytest.fixture(scope="session")
 def c3d_dir() -> Path:
-    """The shared real-file corpus; tests that need it skip only when the folder is absent."""
+    """The shared real-file corpus; tests that need it skip only when the folder is absent.
+
+    Under CI (``CI`` set) a missing corpus fails instead: a green run must have checked it.
+    """
     if not C3D_DIR.is_dir():
-        pytest.skip(f"real C3D corpus not found at {C3D_DIR} (set LBPRUN_C3D_DIR)")
+        message = f"real C3D corpus not found at {C3D_DIR} (set LBPRUN_C3D_DIR)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     return C3D_DIR

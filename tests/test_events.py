@@ -10,6 +10,7 @@ import pytest
 
 from lbprun import events as ev
 from lbprun.c3d import Event, ForcePlate, Trial
+from lbprun.settings import Settings
 
 # Foot markers of the two real running files, by role (explicit, so that these tests check the
 # event detectors and not the marker-set resolution). "mt5" is the optional fifth metatarsal.
@@ -95,15 +96,36 @@ def test_plate_contact_with_the_foot_half_off_is_rejected():
     assert "plate 0" in warnings[0] and "not entirely on the plate" in warnings[0]
 
 
-def test_treadmill_plate_is_recognised_by_size_and_by_load():
+def test_treadmill_plate_is_recognised_by_size_and_by_contacts():
     long_corners = np.array([[0.0, 0, 0], [1.8, 0, 0], [1.8, 0.5, 0], [0.0, 0.5, 0]])
     long_plate = half_sine_plate(1000.0, [(0.3, 0.55)], 1000, corners=long_corners)
-    assert ev.is_treadmill(long_plate, threshold_n=20.0)
+    assert ev.is_treadmill(long_plate, fs_hz=1000.0)
     short = half_sine_plate(1000.0, [(0.3, 0.55)], 1000)
-    assert not ev.is_treadmill(short, threshold_n=20.0)
+    assert not ev.is_treadmill(short, fs_hz=1000.0)
     contacts = [(t, t + 0.25) for t in np.arange(0.1, 9.5, 0.36)]
     busy = half_sine_plate(1000.0, contacts, 10000)
-    assert ev.is_treadmill(busy, threshold_n=20.0)
+    assert ev.treadmill_reason(busy, fs_hz=1000.0).startswith("27 contacts")
+
+
+def test_short_overground_record_is_not_a_treadmill():
+    # issue 11 defect 2: one stance of 0.25 s in a 0.4 s record loads the plate 62 % of the
+    # time; main took any plate loaded > 30 % of the record for a treadmill (50 N threshold)
+    plate = half_sine_plate(1000.0, [(0.05, 0.30)], 400)
+    trial = synthetic_trial(plate, 80)
+    feet = feet_at(80, left_xy=(0.3, 0.45), right_xy=(0.3, -1.0))
+    found = ev.detect(trial, feet=feet, settings=Settings(event_source="plate"))
+    assert found.plates[0] == {"treadmill": False, "treadmill_reason": None, "threshold_n": 20.0}
+    assert found.settings["plates"]["0"]["threshold_n"] == 20.0
+    assert found.treadmill_plates == set()
+    # the same contact with the foot carried backwards at 1 m/s by a belt is a treadmill
+    moving = {s: m.copy() for s, m in feet.items()}
+    moving["L"][..., 1] -= np.arange(80)[:, None] / 200.0
+    plate_moving = half_sine_plate(1000.0, [(0.05, 0.30)], 400, cop_xy=(0.3, 0.3))
+    found = ev.detect(
+        synthetic_trial(plate_moving, 80), feet=moving, settings=Settings(event_source="plate")
+    )
+    assert found.plates[0]["treadmill"] and found.plates[0]["threshold_n"] == 50.0
+    assert "moves across it at 1.00 m/s" in found.plates[0]["treadmill_reason"]
 
 
 # ---------------------------------------------------------------- strides and file events
@@ -233,7 +255,7 @@ def test_ja1_plate_stances_are_plausible_and_match_the_file_events(ja1):
 
 def test_rbds_treadmill_plate_stances_alternate(rbds):
     feet = ev.foot_markers(rbds, RBDS_FEET)
-    assert ev.is_treadmill(rbds.plates[0], threshold_n=20.0)
+    assert ev.is_treadmill(rbds.plates[0], fs_hz=rbds.analog_hz)
     stances, _ = ev.plate_stances(rbds, feet=feet)
     assert len(stances) >= 80  # 30 s at ~170 steps/min, partial first/last dropped
     sides = [s.side for s in stances]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from lbprun import sheets
-from lbprun.settings import Settings
+from lbprun.settings import SECTIONS, Settings
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
 PARTICIPANTS = "subject\tgroup\tmass_kg\theight_m\nS01\thealthy\t70\t1.80\nS02\tlbp\t65\t\n"
@@ -155,9 +155,7 @@ def test_config_schema_documents_every_key_and_matches_settings():
     sheets.validate_config(defaults, schema=schema)
     assert Settings.from_config(defaults) == Settings()
     settings_keys = {f.name for f in fields(Settings)}
-    schema_keys = {"markerset"} | {
-        k for section in ("filters", "events", "coordination") for k in defaults[section]
-    }
+    schema_keys = {"markerset"} | {k for section in SECTIONS for k in defaults[section]}
     assert schema_keys == settings_keys
 
 

@@ -105,6 +105,7 @@ RBDS_STATIC = "bmc-ric/RBDS001static.c3d"
 CASES = {
     "ja1": (JA1, None, None),
     "ja1_static_mass": (JA1, JA1_STATIC, 70.0),
+    "ja1_static": (JA1, JA1_STATIC, None),
     "running_0002": (RUN2, None, None),
     "rbds001": (RBDS, None, None),
     "rbds001_static": (RBDS, RBDS_STATIC, 60.5),
@@ -279,6 +280,21 @@ def test_ja1gait21_static_calibration(runs):
     assert 0.5 < diff.abs().mean() < 10.0  # different models, same knee
     assert calib["body_mass_kg"] == pytest.approx(70.0)
     assert calib["active_peak_bw"] is not None and calib["lr_3_12_bw_s"] is not None
+
+
+def test_ja1gait21_body_mass_from_the_static_trial_on_a_plate(runs):
+    """Issue 11 defect 5: JA1Static05 stands on plate 4 (744.8 N); main reported forces null."""
+    summary, stances, _, _ = _read(runs["ja1_static"][1])
+    assert summary["body_mass_source"] == "static_trial_plates"
+    weight_n = 744.8  # median vertical force of JA1Static05's plate 4 (SD 4.2 N)
+    g = summary["settings"]["gravity_m_s2"]
+    assert summary["body_mass_kg"] * g == pytest.approx(weight_n, abs=0.5)
+    assert any("from the static trial JA1Static05.c3d" in w for w in summary["warnings"])
+    with_mass = _read(runs["ja1_static_mass"][1])[0]
+    # the same forces in BW as with the sheet's mass, scaled by the two body weights
+    ratio = 70.0 * g / (summary["body_mass_kg"] * g)
+    assert summary["active_peak_bw"] == pytest.approx(with_mass["active_peak_bw"] * ratio)
+    assert stances["lr_3_12_bw_s"].notna().sum() == summary["n_plate_stances"] == 5
 
 
 def test_running_0002_single_stance(runs):

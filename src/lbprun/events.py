@@ -42,11 +42,12 @@ from __future__ import annotations
 
 import itertools
 import warnings as _warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.signal import find_peaks
 
+from lbprun.settings import Settings
 from lbprun.signals import butter_lowpass
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "shifted",
     "strides",
     "threshold_crossings",
+    "treadmill_reason",
 ]
 
 # Markers whose lowest point meets the ground. "mt5" is used when a marker set maps it: with a
@@ -76,10 +78,7 @@ MIN_STANCE_S = 0.05  # contacts shorter than this are noise or a touch, not a st
 # contacts last 0.15-0.35 s at 2-6 m/s, and only sprinters at top speed get near 0.1 s
 # (Weyand et al. 2000, J Appl Physiol 89:1991).
 MIN_KINEMATIC_STANCE_S = 0.1
-MIN_PEAK_N = 150.0  # a stance loads the plate well beyond the threshold
 EDGE_MARGIN_M = 0.03  # foot markers may overhang the plate edge by this much (marker radius)
-TREADMILL_LENGTH_M = 1.5  # a plate longer than any overground plate, or...
-TREADMILL_LOADED = 0.3  # ...loaded for more of the record than overground running allows
 
 
 @dataclass(frozen=True)
@@ -173,25 +172,103 @@ def _plate_frame(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return origin, edges / lengths[:, None], lengths
 
 
-def is_treadmill(plate, /, *, threshold_n: float) -> bool:
-    """Whether a plate is an instrumented treadmill (long, or loaded most of the time).
+def _foot_speeds(feet: dict, markers_hz: float, on_s, off_s, cop_xy) -> np.ndarray:
+    """Horizontal speed (m/s) of the foot loading each contact over its middle third.
+
+    The foot is the one nearest the contact's centre of pressure; its speed is the
+    displacement of its mean marker position from the start to the end of the middle third,
+    divided by the time between (a still foot gives ~0 whatever the marker noise).
+    """
+    third = (np.asarray(off_s) - np.asarray(on_s)) / 3
+    last = len(next(iter(feet.values()))) - 1
+    a = np.clip(np.round((on_s + third) * markers_hz), 0, last).astype(int)
+    b = np.clip(np.round((off_s - third) * markers_hz), 0, last).astype(int)
+    sides = _assign_feet(feet, (a + b) // 2, cop_xy)
+    speed = np.full(len(a), np.nan)
+    for side, markers in feet.items():
+        rows = (sides == side) & (b > a)
+        shift = _mean_xy(markers[b[rows]]) - _mean_xy(markers[a[rows]])
+        speed[rows] = np.linalg.norm(shift, axis=1) * markers_hz / (b[rows] - a[rows])
+    return speed
+
+
+def treadmill_reason(
+    plate,
+    /,
+    *,
+    fs_hz: float,
+    feet: dict | None = None,
+    markers_hz: float | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """Why a plate is an instrumented treadmill, or "" when it is an overground plate.
+
+    A treadmill is one plate (or belt) under both feet for a whole record: it is longer than
+    any overground plate, or it takes many contacts of one record, or the foot standing on it
+    is carried across it by the belt. How long a plate stays loaded is no criterion: a short
+    overground record (a single stance of a 0.4 s sprint) loads its plate most of the time.
 
     Parameters
     ----------
     plate : ForcePlate
         A plate in the canonical frame.
-    threshold_n : float
-        Load above which the plate counts as loaded.
+    fs_hz : float
+        Analog (force) sampling rate.
+    feet : dict, optional
+        Foot markers per side (:func:`foot_markers`), for the foot-speed criterion.
+    markers_hz : float, optional
+        Marker rate of ``feet``.
+    settings : Settings, optional
+        ``treadmill_min_length_m`` (1.5 m), ``treadmill_min_contacts`` (4, counted at
+        ``plate_threshold_overground_n``), ``treadmill_min_foot_speed_mps`` (0.3 m/s: median
+        over contacts of the loading foot's speed over the middle third of stance), and the
+        force filter and ``plate_min_peak_n`` that define a contact.
+
+    Returns
+    -------
+    str
+        The criterion met, in words ("" for an overground plate).
+    """
+    settings = settings or Settings()
+    _, _, lengths = _plate_frame(np.asarray(plate.corners_m))
+    if lengths.max() > settings.treadmill_min_length_m:
+        return f"longer than {settings.treadmill_min_length_m:g} m ({lengths.max():.2f} m)"
+    _, on, off = _plate_contacts(
+        plate,
+        fs_hz,
+        settings.plate_threshold_overground_n,
+        settings.force_cutoff_hz,
+        settings.filter_order,
+        min_peak_n=settings.plate_min_peak_n,
+    )
+    if len(on) >= settings.treadmill_min_contacts:
+        return f"{len(on)} contacts in one record (at least {settings.treadmill_min_contacts})"
+    if feet and markers_hz and len(on):
+        speed = _foot_speeds(feet, markers_hz, on, off, _middle_cops(plate, on, off, fs_hz))
+        least = settings.treadmill_min_foot_speed_mps
+        if np.isfinite(speed).any() and np.nanmedian(speed) >= least:
+            return (
+                f"the loading foot moves across it at {np.nanmedian(speed):.2f} m/s in "
+                f"mid-stance (at least {least:g} m/s)"
+            )
+    return ""
+
+
+def is_treadmill(plate, /, **kwargs) -> bool:
+    """Whether a plate is an instrumented treadmill (:func:`treadmill_reason` gives why).
+
+    Parameters
+    ----------
+    plate : ForcePlate
+        A plate in the canonical frame.
+    **kwargs
+        Keyword arguments of :func:`treadmill_reason` (``fs_hz`` at least).
 
     Returns
     -------
     bool
-        True if the plate is longer than 1.5 m or loaded for more than 30 % of the record
-        (overground running loads a plate for one ~0.25 s stance).
     """
-    _, _, lengths = _plate_frame(np.asarray(plate.corners_m))
-    loaded = np.mean(np.nan_to_num(plate.force_n[:, 2]) > threshold_n)
-    return bool(lengths.max() > TREADMILL_LENGTH_M or loaded > TREADMILL_LOADED)
+    return bool(treadmill_reason(plate, **kwargs))
 
 
 def foot_markers(trial, /, mapping: dict[str, str] | None = None) -> dict[str, np.ndarray]:
@@ -250,7 +327,9 @@ def _on_plate(points: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return finite.any(axis=-1) & (inside | ~finite).all(axis=-1)
 
 
-def _plate_contacts(plate, fs_hz: float, threshold_n: float, cutoff_hz: float, order: int):
+def _plate_contacts(
+    plate, fs_hz: float, threshold_n: float, cutoff_hz: float, order: int, *, min_peak_n: float
+):
     """Filter the vertical force; return it and the complete contacts that look like stances."""
     vertical = butter_lowpass(
         np.nan_to_num(plate.force_n[:, 2]), fs_hz=fs_hz, cutoff_hz=cutoff_hz, order=order
@@ -261,7 +340,7 @@ def _plate_contacts(plate, fs_hz: float, threshold_n: float, cutoff_hz: float, o
     # largest force from the sample before each crossing up to the one after it
     bounds = np.column_stack([(on * fs_hz).astype(int), (off * fs_hz).astype(int) + 2])
     peak = np.maximum.reduceat(np.r_[vertical, -np.inf], np.minimum(bounds, len(vertical)).ravel())
-    keep = (off - on >= MIN_STANCE_S) & (peak[::2] >= MIN_PEAK_N)
+    keep = (off - on >= MIN_STANCE_S) & (peak[::2] >= min_peak_n)
     return vertical, on[keep], off[keep]
 
 
@@ -278,7 +357,7 @@ def _middle_cops(plate, on_s: np.ndarray, off_s: np.ndarray, fs_hz: float) -> np
         return np.where(take[..., None], cop, 0.0).sum(axis=1) / take.sum(axis=1)[:, None]
 
 
-def _plate_sides(trial, plate, on_s, off_s, feet: dict) -> np.ndarray:
+def _plate_sides(trial, plate, on_s, off_s, feet: dict, *, treadmill: bool) -> np.ndarray:
     """Foot of each contact of a plate ("" without foot markers), and "!L"/"!R" if off it."""
     frames = np.minimum(np.round((on_s + off_s) / 2 * trial.markers_hz), trial.frames - 1)
     frames = frames.astype(int)
@@ -288,7 +367,7 @@ def _plate_sides(trial, plate, on_s, off_s, feet: dict) -> np.ndarray:
     if not feet:
         return np.full(len(on_s), "", dtype=object)
     sides = _assign_feet(feet, frames, cop)
-    if not is_treadmill(plate, threshold_n=20.0):
+    if not treadmill:
         for side, markers in feet.items():
             rows = np.flatnonzero(sides == side)
             off = ~_on_plate(markers[frames[rows]], np.asarray(plate.corners_m))
@@ -335,23 +414,50 @@ def plate_stances(
     warnings : list of str
         One sentence per rejected contact.
     """
-    stances, warnings, _ = _plates(trial, feet, thresholds_n, (cutoff_hz, order))
+    settings = replace(
+        Settings(),
+        plate_threshold_overground_n=thresholds_n[0],
+        plate_threshold_treadmill_n=thresholds_n[1],
+        force_cutoff_hz=cutoff_hz,
+        filter_order=order,
+    )
+    stances, warnings, _, _ = _plates(trial, feet, settings)
     return stances, warnings
 
 
-def _plates(trial, feet, thresholds_n, force_filter: tuple) -> tuple[list, list, dict]:
-    """:func:`plate_stances`, and the filtered vertical force of plates without missing data.
+def _plate_kind(trial, plate, feet, settings) -> dict:
+    """Treadmill or overground, why, and the contact threshold applied (for ``trial.json``)."""
+    why = treadmill_reason(
+        plate, fs_hz=trial.analog_hz, feet=feet, markers_hz=trial.markers_hz, settings=settings
+    )
+    level = settings.plate_threshold_treadmill_n if why else settings.plate_threshold_overground_n
+    return {"treadmill": bool(why), "treadmill_reason": why or None, "threshold_n": level}
+
+
+def _plates(trial, feet, settings) -> tuple[list, list, dict, dict]:
+    """:func:`plate_stances`, filtered vertical forces, and what each plate was taken for.
 
     The force is keyed by (plate index, cutoff, order): where no sample is missing it is the
     same as the NaN-aware filter of the plate's force, so later steps need not filter again.
     """
-    stances, warnings, forces = [], [], {}
+    stances, warnings, forces, kinds = [], [], {}, {}
+    force_filter = (settings.force_cutoff_hz, settings.filter_order)
     for plate in trial.plates:
-        level = thresholds_n[1] if is_treadmill(plate, threshold_n=20.0) else thresholds_n[0]
-        vertical, on, off = _plate_contacts(plate, trial.analog_hz, level, *force_filter)
+        kinds[plate.index] = kind = _plate_kind(trial, plate, feet, settings)
+        vertical, on, off = _plate_contacts(
+            plate,
+            trial.analog_hz,
+            kind["threshold_n"],
+            *force_filter,
+            min_peak_n=settings.plate_min_peak_n,
+        )
         if not np.isnan(plate.force_n[:, 2]).any():
             forces[(plate.index, *force_filter)] = vertical
-        sides = _plate_sides(trial, plate, on, off, feet) if on.size else []
+        sides = (
+            _plate_sides(trial, plate, on, off, feet, treadmill=kind["treadmill"])
+            if on.size
+            else []
+        )
         for side, on_s, off_s in zip(sides, on.tolist(), off.tolist(), strict=True):
             if side.startswith("!"):
                 warnings.append(
@@ -360,7 +466,7 @@ def _plates(trial, feet, thresholds_n, force_filter: tuple) -> tuple[list, list,
                 )
             else:
                 stances.append(Stance(side, on_s, off_s, "plate", plate.index))
-    return sorted(stances, key=lambda s: s.td_s), warnings, forces
+    return sorted(stances, key=lambda s: s.td_s), warnings, forces, kinds
 
 
 def _crossing(clearance: np.ndarray, start: int, level: float, *, forward: bool) -> float:
@@ -918,6 +1024,13 @@ class Events:
     settings: dict
     # (plate index, cutoff_hz, order) -> that plate's filtered vertical force, where known
     forces: dict = field(default_factory=dict)
+    # plate index -> {"treadmill", "treadmill_reason", "threshold_n"} as applied
+    plates: dict = field(default_factory=dict)
+
+    @property
+    def treadmill_plates(self) -> set[int]:
+        """Indices of the plates taken for instrumented treadmills."""
+        return {i for i, kind in self.plates.items() if kind["treadmill"]}
 
 
 def _auto(trial, feet: dict, plate: list[Stance]) -> tuple[list[Stance], list[str], dict]:
@@ -962,8 +1075,6 @@ def detect(trial, /, *, feet: dict[str, np.ndarray] | None = None, settings=None
     Events
         Stances sorted by touchdown, warnings, and the settings used (for ``trial.json``).
     """
-    from lbprun.settings import Settings
-
     settings = settings or Settings()
     feet = foot_markers(trial) if feet is None else feet
     used = {
@@ -980,13 +1091,9 @@ def detect(trial, /, *, feet: dict[str, np.ndarray] | None = None, settings=None
     if settings.event_source == "kinematic":
         stances = kinematic_stances(feet, fs_hz=trial.markers_hz)
         return Events(stances, ["events from foot markers only (not calibrated)"], used)
-    plate, warnings, forces = _plates(
-        trial,
-        feet,
-        (settings.plate_threshold_overground_n, settings.plate_threshold_treadmill_n),
-        (settings.force_cutoff_hz, settings.filter_order),
-    )
+    plate, warnings, forces, kinds = _plates(trial, feet, settings)
+    used["plates"] = {str(i): kind for i, kind in kinds.items()}
     if settings.event_source == "plate":
-        return Events(plate, warnings, used, forces)
+        return Events(plate, warnings, used, forces, kinds)
     stances, more, report = _auto(trial, feet, plate)
-    return Events(stances, warnings + more, {**used, **report}, forces)
+    return Events(stances, warnings + more, {**used, **report}, forces, kinds)

@@ -32,6 +32,7 @@ from scipy.signal import find_peaks, peak_prominences
 from lbprun.signals import time_normalise
 
 __all__ = [
+    "body_weight_from_static",
     "body_weight_from_treadmill",
     "impact_peak_index",
     "stance_curve",
@@ -345,3 +346,60 @@ def body_weight_from_treadmill(
         raise ValueError("body weight from a treadmill needs at least two touchdowns")
     start, stop = round(tds[0] * fs_hz), round(tds[-1] * fs_hz)
     return float(np.nanmean(force[start:stop]))
+
+
+def body_weight_from_static(
+    vgrf_n: np.ndarray, /, *, min_force_n: float, max_cv: float = 0.05
+) -> float:
+    """Body weight (N) of a subject standing still on force plates: the median summed force.
+
+    SCIENCE.md takes mass from a static trial on a plate when the sheet gives none. Standing
+    still, the vertical force on the plates under both feet is body weight; the median over
+    the record ignores the few samples of a step on or off.
+
+    Parameters
+    ----------
+    vgrf_n : ndarray, shape (n,) or (n, k)
+        Vertical force (N) of the static trial's plates; several plates are summed.
+    min_force_n : float
+        Smallest median force taken for a person standing (below it the subject was not on
+        the plates, or only partly).
+    max_cv : float, optional
+        Largest coefficient of variation (SD / median) of the summed force over the middle
+        half of the record (default 5 %): above it the subject was moving, not standing.
+
+    Returns
+    -------
+    float
+        Body weight (N).
+
+    Raises
+    ------
+    ValueError
+        One sentence saying why the record gives no body weight.
+
+    Examples
+    --------
+    >>> f = np.zeros((600, 3))
+    >>> f[:, 1] = 744.8 + np.sin(np.arange(600))
+    >>> round(body_weight_from_static(f, min_force_n=200.0), 1)
+    744.8
+    """
+    force = np.asarray(vgrf_n, dtype=float)
+    total = np.nansum(force.reshape(len(force), -1), axis=1) if force.size else force
+    if total.size < 10:
+        raise ValueError("the static trial holds no force-plate data")
+    weight = float(np.median(total))
+    if not weight >= min_force_n:
+        raise ValueError(
+            f"the static trial's plates carry {weight:.0f} N (median), less than "
+            f"{min_force_n:.0f} N: the subject was not standing on them"
+        )
+    middle = total[len(total) // 4 : 3 * len(total) // 4]
+    cv = float(np.std(middle) / weight)
+    if cv > max_cv:
+        raise ValueError(
+            f"the static trial's plate force varies by {100 * cv:.0f} % (SD / median, more "
+            f"than {100 * max_cv:.0f} %): the subject was not standing still"
+        )
+    return weight

@@ -1,12 +1,16 @@
 """Processing settings: every choice SCIENCE.md leaves open, with its default, in one place.
 
-The workflow's config sections ``filters``, ``events`` and ``coordination`` map one-to-one onto
-these fields; every ``trial.json`` records :meth:`Settings.to_dict` so results can be traced.
+The workflow's config sections ``filters``, ``events``, ``kinetics`` and ``coordination`` map
+one-to-one onto these fields; every ``trial.json`` records :meth:`Settings.to_dict` so results
+can be traced.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+
+# the workflow config's sections whose keys are Settings fields
+SECTIONS = ("filters", "events", "kinetics", "coordination")
 
 
 @dataclass(frozen=True)
@@ -22,18 +26,42 @@ class Settings:
     event_source: str = "auto"  # auto (plates, then kinematic) | plate | kinematic | file
     plate_threshold_overground_n: float = 20.0
     plate_threshold_treadmill_n: float = 50.0
+    plate_min_peak_n: float = 150.0  # a contact never loading the plate beyond this is no stance
+    plate_loaded_n: float = 50.0  # `lbprun inspect`: a plate whose force exceeds this was used
+    treadmill_min_length_m: float = 1.5  # a plate longer than any overground plate
+    treadmill_min_contacts: int = 4  # ...or one plate taking this many contacts of a record
+    treadmill_min_foot_speed_mps: float = 0.3  # ...or feet carried across it during stance
+    kinematic_cutoff_hz: float = 15.0
+    td_clearance_m: float = 0.005
+    to_clearance_m: float = 0.01
+    calibration_min_stances: int = 3
+    min_stride_s: float = 0.3
+    max_stride_s: float = 2.5
+    # kinetics
+    impact_peak_window_pct: float = 25.0
+    impact_peak_prominence_bw: float = 0.05
+    lr_window_pct: tuple[float, float] = (3.0, 12.0)
+    static_min_force_n: float = 200.0
+    static_max_cv: float = 0.05
+    gravity_m_s2: float = 9.80665
     # coordination
     crp_centering: str = "midrange"  # midrange | mean
+    fourier_segment_periods: float = 4.0
+    coherence_min_segments: int = 5
     # markers
     markerset: str = "auto"
 
+    def __post_init__(self) -> None:
+        # YAML gives lists; a frozen dataclass compared with its defaults needs the tuple
+        object.__setattr__(self, "lr_window_pct", tuple(float(v) for v in self.lr_window_pct))
+
     @classmethod
     def from_config(cls, config: dict | None = None) -> Settings:
-        """Build settings from the workflow config (sections filters/events/coordination)."""
+        """Build settings from the workflow config (sections of :data:`SECTIONS`)."""
         config = config or {}
         names = {f.name for f in fields(cls)}
         flat = {}
-        for section in ("filters", "events", "coordination"):
+        for section in SECTIONS:
             flat.update(config.get(section) or {})
         if isinstance(config.get("markerset"), str):
             flat["markerset"] = config["markerset"]

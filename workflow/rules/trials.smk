@@ -26,7 +26,7 @@ rule extract_batch:
         f"{RESULTS}/batches/{{batch}}.tsv",
     params:
         jobs=batch_jobs,
-        settings={key: config[key] for key in ("filters", "events", "coordination", "markerset")},
+        settings={key: config[key] for key in ("filters", "events", "kinetics", "coordination", "markerset")},
         log_dir=f"{RESULTS}/logs/trials",
     conda:
         CONDA_ENV

@@ -21,9 +21,6 @@ from lbprun.settings import Settings
 from lbprun.signals import butter_lowpass, cut_cycles
 from lbprun.trial.series import Series, angle_series
 
-GRAVITY_M_S2 = 9.80665
-
-
 COORDINATION_KEYS = (
     "relphase_fourier_deg", "coherence_stride", "gain_stride", "crp_marp_deg", "crp_dp_deg",
     "vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct",
@@ -242,22 +239,49 @@ def _fourier(series: Series, valid_strides: list, fs_hz: float) -> dict:
     }
 
 
-def _body_weight(trial, stances, mass_kg, out: list[str]) -> tuple[float | None, str | None]:
+def _static_body_weight(static, settings: Settings, out: list[str]) -> float | None:
+    """Body weight from a static trial on the plates (SCIENCE.md), or None with a warning."""
+    if static is None or not static.plates:
+        return None
+    try:
+        return kinetics.body_weight_from_static(
+            np.column_stack([p.vertical_n for p in static.plates]),
+            min_force_n=settings.static_min_force_n,
+            max_cv=settings.static_max_cv,
+        )
+    except ValueError as exc:
+        out.append(f"body mass not taken from the static trial {static.path.name}: {exc}")
+        return None
+
+
+def _body_weight(
+    trial, found, mass_kg, /, *, static, settings: Settings, out: list[str]
+) -> tuple[float | None, str | None]:
+    """Body weight (N) and where it came from: sheet, static trial on plates, treadmill mean."""
+    g = settings.gravity_m_s2
     if mass_kg:
-        return mass_kg * GRAVITY_M_S2, "sheet"
-    treadmills = [p for p in trial.plates if ev.is_treadmill(p, threshold_n=20.0)]
-    tds = [s.td_s for s in stances if s.source == "plate"]
+        return mass_kg * g, "sheet"
+    weight = _static_body_weight(static, settings, out)
+    if weight is not None:
+        out.append(
+            f"body mass not given: {weight / g:.1f} kg from the static trial "
+            f"{static.path.name} standing on its force plates ({weight:.1f} N)"
+        )
+        return weight, "static_trial_plates"
+    treadmills = [p for p in trial.plates if p.index in found.treadmill_plates]
+    tds = [s.td_s for s in found.stances if s.source == "plate"]
     if treadmills and len(tds) >= 2:
         total = np.sum([p.vertical_n for p in treadmills], axis=0)
         weight = kinetics.body_weight_from_treadmill(total, fs_hz=trial.analog_hz, touchdowns_s=tds)
         out.append(
-            f"body mass not given: estimated as {weight / GRAVITY_M_S2:.1f} kg from the mean "
+            f"body mass not given: estimated as {weight / g:.1f} kg from the mean "
             "vertical treadmill force over whole strides"
         )
         return weight, "treadmill_mean_force"
     if tds:
         out.append(
-            "body mass not given (participants sheet or --mass-kg): force measures in BW are null"
+            "body mass not given (participants sheet, --mass-kg or a static trial on a force "
+            "plate): force measures in BW are null"
         )
     return None, None
 
@@ -412,7 +436,9 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN means are reported as null
         stride_table, waves = _stride_tables(strides, series, fs, settings)
-        body_weight, mass_source = _body_weight(trial, found.stances, mass_kg, notes)
+        body_weight, mass_source = _body_weight(
+            trial, found, mass_kg, static=static, settings=settings, out=notes
+        )
         stance_table, vgrf = _stance_tables(trial, found, series, body_weight, settings)
         waves.update(vgrf)
         _kinetics_notes(stance_table, body_weight, notes)
@@ -421,7 +447,7 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
     if not valid.any():
         notes.append("no valid stride: stride-based measures are null")
     summary.update(
-        body_mass_kg=None if body_weight is None else body_weight / GRAVITY_M_S2,
+        body_mass_kg=None if body_weight is None else body_weight / settings.gravity_m_s2,
         body_mass_source=mass_source,
     )
     used = {**series.settings, "left_strides_mirrored": True}
