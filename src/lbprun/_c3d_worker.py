@@ -64,6 +64,8 @@ def read_ezc3d(path: str) -> dict:
         "points": np.ascontiguousarray(data["points"][:3]),
         "residuals": np.ascontiguousarray(data["meta_points"]["residuals"][0]),
         "analogs": np.ascontiguousarray(analogs[0]) if analogs.size else np.zeros((0, 0)),
+        # Segment poses (C3D ROTATION group, markerless systems): 4 x 4 x segments x samples.
+        "rotations": np.ascontiguousarray(data.get("rotations", np.zeros((4, 4, 0, 0)))),
         "point_rate": float(header["points"]["frame_rate"]),
         "analog_rate": float(header["analogs"]["frame_rate"]),
         # ezc3d reports 0-based frame numbers; the file (and py-c3d) count from 1.

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lbprun import _c3d_poses
+
 
 class C3DError(Exception):
     """A trial that cannot be read, with one sentence naming the file and the problem."""
@@ -126,6 +128,11 @@ class Trial:
         (e.g. ``LegLength`` in mm, ``InterAsisDistance``, ``MarkerDiameter``), label prefix, reader.
     warnings : list of str
         One sentence per thing the loader had to infer or repair.
+    poses : dict of str to ndarray
+        Segment poses of markerless systems (C3D ``ROTATION`` group, e.g. Theia3D), segment
+        name without ``_4X4`` (``"pelvis"``, ``"l_thigh"``) -> (n_frames, 4, 4) homogeneous
+        transforms in the canonical frame (origin in metres), columns the segment's axes as
+        the file defines them; NaN where not tracked. Empty for marker-only files.
     """
 
     path: Path
@@ -143,6 +150,12 @@ class Trial:
     vertical_axis: str = "+Z"
     metadata: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    poses: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def markerless(self) -> bool:
+        """Whether the trial has segment poses and no marker data at all."""
+        return bool(self.poses) and not np.isfinite(self.markers_m).any()
 
     @property
     def duration_s(self) -> float:
@@ -770,8 +783,10 @@ def _check_frames(raw: dict, header: _Header, room: int, warnings: list[str], pa
     """Frames read, after checking them against the header (never a silently short trial)."""
     n_points = raw["points"].shape[1]
     n_read = raw["points"].shape[2]
-    if n_points == 0 and raw["analogs"].size == 0:
-        raise _fail(path, "the file holds no 3-D points and no analog data that can be read")
+    if n_points == 0 and raw["analogs"].size == 0 and not raw.get("rotations", np.zeros(0)).size:
+        raise _fail(
+            path, "the file holds no 3-D points, segment poses or analog data that can be read"
+        )
     if n_read < header.frames:
         if n_read == room == header.frames - 1:
             warnings.append(
@@ -873,11 +888,17 @@ def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float = 60
     """
     path = Path(path)
     header, room = _read_header(path)
+    try:
+        _c3d_poses.check_block(path, processor=header.processor, frames=header.frames)
+    except _c3d_poses.PoseError as error:
+        raise _fail(path, str(error)) from None
     raw = _read_raw(path, safe=safe, timeout_s=timeout_s)
     try:
         return _build(path, raw, header, room)
     except C3DError:
         raise
+    except _c3d_poses.PoseError as error:
+        raise _fail(path, str(error)) from None
     except (ValueError, IndexError, KeyError, TypeError) as error:
         raise _fail(path, f"its parameters are inconsistent ({error})") from None
 
@@ -891,13 +912,20 @@ def _build(path: Path, raw: dict, header: _Header, room: int) -> Trial:
     frames = _check_frames(raw, header, room, warnings, path)
     markers_hz, analog_hz = _rates(raw, header, warnings, path)
     markers, labels, outputs, prefixes = _split_points(raw, warnings, path)
-    units, scale = _unit_scale(raw, markers, warnings, path)
+    poses = _c3d_poses.raw_poses(raw, frames, warnings, path.name)
+    has_markers = bool(np.isfinite(markers).any())
+    coords = markers if has_markers or not poses else _c3d_poses.positions(poses)
+    units, scale = _unit_scale(raw, coords, warnings, path)
     markers = markers * scale
     plates = _raw_plates(raw, warnings, path)
     axis, sign = _vertical(markers, [p["corners"] * scale for _, p in plates])
+    if poses and not has_markers:  # markerless: the segments' superior axes say where up is
+        axis, sign = _c3d_poses.vertical(poses) or (axis, sign)
     rotation = _rotation_to_z_up(axis, sign)
     metadata = _metadata(raw, prefixes)
     metadata.update(rotation=rotation, units_declared=_strings(raw, "POINT", "UNITS"))
+    if poses:
+        metadata["pose_landmarks"] = _c3d_poses.landmark_params(raw, scale)
     return Trial(
         path=path,
         markers_hz=markers_hz,
@@ -914,4 +942,5 @@ def _build(path: Path, raw: dict, header: _Header, room: int) -> Trial:
         vertical_axis=("+" if sign > 0 else "-") + _AXES[axis],
         metadata=metadata,
         warnings=warnings,
+        poses=_c3d_poses.canonical(poses, rotation, scale),
     )

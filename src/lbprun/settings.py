@@ -37,6 +37,7 @@ class Settings:
     calibration_min_stances: int = 3
     min_stride_s: float = 0.3
     max_stride_s: float = 2.5
+    pose_floor_window_s: float = 0.25  # markerless feet: half-width of the local-floor window
     # kinetics
     impact_peak_window_pct: float = 25.0
     impact_peak_prominence_bw: float = 0.05

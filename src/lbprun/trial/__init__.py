@@ -18,6 +18,7 @@ import pandas as pd
 from lbprun import __version__, c3d, events, markersets
 from lbprun.outputs import empty_waveforms, sha256_of, write_trial_outputs
 from lbprun.settings import Settings
+from lbprun.trial import sources
 from lbprun.trial.measures import TrialError, measure_trial
 
 
@@ -90,7 +91,9 @@ def process(
         name, mapping = markersets.resolve(trial, markerset)
     except (markersets.MarkerSetError, OSError, ValueError) as exc:
         raise TrialError(f"{path.name}: {exc}") from exc
-    found = events.detect(trial, feet=events.foot_markers(trial, mapping), settings=settings)
+    name = "markerless" if trial.markerless else name
+    feet, feet_sources = sources.feet(trial, events.foot_markers(trial, mapping), settings=settings)
+    found = events.detect(trial, feet=feet, settings=settings)
     result = measure_trial(
         trial,
         mapping,
@@ -111,8 +114,9 @@ def process(
         "markerset": name,
         **result.summary,
         "warnings": list(trial.warnings) + found.warnings + result.warnings,
-        "settings": {**settings.to_dict(), **found.settings, **result.settings},
+        "settings": {**settings.to_dict(), **found.settings, **result.settings, **feet_sources},
     }
+    summary["kinematics_source"] = sources.kinematics_source(summary["settings"])
     return summary, result.stances, result.strides, result.waveforms
 
 

@@ -18,6 +18,7 @@ from lbprun import kinematics as kin
 from lbprun import markersets
 from lbprun.settings import Settings
 from lbprun.signals import butter_lowpass
+from lbprun.trial.sources import pose_frames
 
 PIG_LEG = ("thigh", "knee_lat", "tibia", "ankle_lat")
 JCS_LEG = ("knee_lat", "knee_med", "ankle_lat", "ankle_med")
@@ -56,15 +57,19 @@ def filtered_roles(trial, mapping: dict[str, str], /, *, settings: Settings) -> 
     return {role: smooth[:, i, :] for i, role in enumerate(roles)}
 
 
-def _pelvis(roles: dict, out: Series):
+def _pelvis(roles: dict, out: Series, pose=None):
     if not {"l_asis", "r_asis"} <= roles.keys() or not (
         {"l_psis", "r_psis"} <= roles.keys() or "sacrum" in roles
     ):
+        if pose is not None:  # markerless (or mixed) trial: the pelvis pose
+            out.settings["pelvis_source"] = "poses"
+            return pose
         out.warnings.append(
             "pelvis markers incomplete (both ASIS and the PSIS or sacrum are needed): "
             "pelvis and trunk rotation are null"
         )
         return None
+    out.settings["pelvis_source"] = "markers"
     frame = kin.pelvis_frame(
         roles["l_asis"],
         roles["r_asis"],
@@ -76,14 +81,18 @@ def _pelvis(roles: dict, out: Series):
     return frame
 
 
-def _thorax(roles: dict, out: Series):
+def _thorax(roles: dict, out: Series, pose=None):
     if not {"c7", "ij"} <= roles.keys():
+        if pose is not None:
+            out.settings["thorax_source"] = "poses"
+            return pose
         missing = [r for r in ("c7", "ij") if r not in roles]
         out.warnings.append(
             f"no thorax markers ({', '.join(missing)} missing): thorax and trunk rotation, "
             "trunk inclination and pelvis-thorax coordination are null"
         )
         return None
+    out.settings["thorax_source"] = "markers"
     frame = kin.thorax_frame(c7=roles["c7"], t8=roles.get("t8"), ij=roles["ij"], px=roles.get("px"))
     out.warnings.extend(frame.warnings)
     return frame
@@ -96,9 +105,14 @@ def _progression(roles: dict, pelvis, thorax):
     return kin.progression_frame(thorax.origin, pelvis_anterior=thorax.rot[:, :, 0])
 
 
-def segment_series(roles: dict, /, *, out: Series) -> tuple:
-    """Pelvis, thorax and trunk rotation and trunk inclination; returns the pelvis frame."""
-    pelvis, thorax = _pelvis(roles, out), _thorax(roles, out)
+def segment_series(roles: dict, /, *, out: Series, poses: dict | None = None) -> tuple:
+    """Pelvis, thorax and trunk rotation and trunk inclination; returns the pelvis frame.
+
+    ``poses`` (:func:`lbprun.trial.sources.pose_frames`) fill in segments without markers.
+    """
+    poses = poses or {}
+    pelvis = _pelvis(roles, out, poses.get("pelvis"))
+    thorax = _thorax(roles, out, poses.get("thorax"))
     if pelvis is None and thorax is None:
         return None
     progression, axis = _progression(roles, pelvis, thorax)
@@ -160,10 +174,27 @@ def _leg_model(roles: dict, side: str, static_points: dict) -> str | None:
     return None
 
 
-def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series) -> None:
-    """Knee flexion of each leg by the most faithful model the markers allow."""
-    if pelvis is None:
-        out.warnings.append("knee flexion is null: the hip joint centre needs the pelvis markers")
+def _pose_knee(poses: dict, side: str, out: Series) -> bool:
+    """Knee flexion from the thigh and shank poses (JCS, as for markers); False without them."""
+    s = side.lower()
+    thigh, shank = poses.get(f"{s}_thigh"), poses.get(f"{s}_shank")
+    if thigh is None or shank is None:
+        return False
+    out.settings[f"knee_model_{side}"] = "poses"
+    out.knee_flex[side] = kin.knee_angles(thigh.rot, shank.rot, s)[:, 0]
+    return True
+
+
+def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series, poses=None) -> None:
+    """Knee flexion of each leg by the most faithful model the markers (or poses) allow."""
+    poses = poses or {}
+    if pelvis is None or pelvis is poses.get("pelvis"):
+        for side in ("L", "R"):
+            if not _pose_knee(poses, side, out) and pelvis is None:
+                out.warnings.append(
+                    f"knee flexion ({side}) is null: the hip joint centre needs the pelvis "
+                    "markers and the trial has no thigh and shank poses"
+                )
         return
     pig_subject = None
     for side in ("L", "R"):
@@ -171,6 +202,8 @@ def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series) -> None:
         extra = _calibrated_points(trial, static, roles, side, out) if static else {}
         model = _leg_model(roles, side, extra)
         out.settings[f"knee_model_{side}"] = model
+        if model is None and _pose_knee(poses, side, out):
+            continue
         if model is None:
             out.warnings.append(
                 f"knee flexion ({side}) is null: neither medial and lateral knee/ankle markers, "
@@ -214,6 +247,7 @@ def angle_series(trial, mapping: dict, /, *, static=None, settings: Settings) ->
     """Every angle series the trial's markers allow, with warnings for the rest."""
     out = Series()
     roles = filtered_roles(trial, _used_roles(trial, mapping, static), settings=settings)
-    pelvis = segment_series(roles, out=out)
-    knee_series(trial, roles, pelvis, static=static, out=out)
+    poses = pose_frames(trial, settings=settings)
+    pelvis = segment_series(roles, out=out, poses=poses)
+    knee_series(trial, roles, pelvis, static=static, out=out, poses=poses)
     return out

@@ -1,0 +1,68 @@
+"""Where each measure's kinematics come from: markers, or a markerless system's segment poses.
+
+Markers are used wherever they define a segment (the validated path); segment poses
+(:mod:`lbprun.kinematics.poses`) fill in what the markers cannot: a markerless trial takes
+everything from poses, a mixed trial only what its markers lack. Every choice is recorded
+(``pelvis_source``, ``thorax_source``, ``knee_model_L/R`` = ``"poses"``, ``event_feet_L/R``)
+in ``trial.json``'s settings, and ``kinematics_source`` summarises it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lbprun.kinematics import poses as pose_kin
+from lbprun.settings import Settings
+
+_TRUNK_AND_LEGS = ("pelvis", "thorax", "l_thigh", "r_thigh", "l_shank", "r_shank")
+
+
+def pose_frames(trial, /, *, settings: Settings) -> dict:
+    """Segment frames from the trial's poses, filtered like markers (empty without poses)."""
+    if not getattr(trial, "poses", None):
+        return {}
+    filt = pose_kin.Filter(
+        fs_hz=trial.markers_hz,
+        cutoff_hz=settings.marker_cutoff_hz,
+        order=settings.filter_order,
+        max_gap_frames=settings.max_gap_frames,
+    )
+    frames = {s: pose_kin.segment_frame(trial.poses, s, filt=filt) for s in _TRUNK_AND_LEGS}
+    return {s: f for s, f in frames.items() if f is not None}
+
+
+def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict[str, str]]:
+    """Foot points for event detection: each side's markers, else its heel/toe from poses.
+
+    From poses, the detector gets one point per foot whose height is the sole's clearance
+    above its local floor (:func:`lbprun.kinematics.poses.contact_point`).
+
+    Returns
+    -------
+    feet : dict
+        ``{"L": (n, k, 3), "R": ...}`` for :func:`lbprun.events.detect`.
+    sources : dict
+        ``{"event_feet_L": "markers" | "poses", ...}`` for the sides that have points.
+    """
+    out, sources = dict(marker_feet), {}
+    for side in ("L", "R"):
+        if side in out and np.isfinite(out[side]).any():
+            sources[f"event_feet_{side}"] = "markers"
+            continue
+        landmarks = trial.metadata.get("pose_landmarks", {}) if trial.poses else {}
+        points = pose_kin.foot_points(trial.poses, landmarks, side) if trial.poses else None
+        if points is not None:
+            out[side] = pose_kin.contact_point(
+                points, fs_hz=trial.markers_hz, floor_window_s=settings.pose_floor_window_s
+            )
+            sources[f"event_feet_{side}"] = "poses"
+    return out, sources
+
+
+def kinematics_source(used: dict, /) -> str | None:
+    """``"markers"``, ``"poses"`` or ``"markers+poses"`` from the recorded per-measure sources."""
+    keys = ("pelvis_source", "thorax_source", "knee_model_L", "knee_model_R")
+    keys += ("event_feet_L", "event_feet_R")
+    values = {used.get(k) for k in keys} - {None}
+    kinds = {"poses" if v == "poses" else "markers" for v in values}
+    return "+".join(sorted(kinds)) if kinds else None
