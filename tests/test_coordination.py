@@ -149,12 +149,37 @@ def test_fourier_relative_phase_at_given_frequency_with_noise():
 
 @pytest.mark.parametrize("n", range(300, 1200, 7))
 def test_fourier_coherence_never_above_one(n):
-    # one Welch segment: coherence is 1 by construction, and rounding must not push it past 1
+    # one Welch segment (allowed here with min_segments=1): coherence is 1 by construction,
+    # and rounding must not push it past 1
     t = np.arange(n) / 150.0
     pelvis, thorax = np.sin(2 * np.pi * 1.4 * t), 0.5 * np.sin(2 * np.pi * 1.4 * t - 1.0)
-    out = fourier_relative_phase(pelvis, thorax, fs_hz=150.0, nperseg=n)
+    out = fourier_relative_phase(pelvis, thorax, fs_hz=150.0, nperseg=n, min_segments=1)
     assert 0.0 <= out["coherence"] <= 1.0
     assert out["coherence"] == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fourier_coherence_is_null_when_the_record_is_too_short(seed):
+    # issue 11 defect 1: 600 samples of white noise gave coherence 0.99999999 on main (nperseg
+    # clipped to the record: one segment); a coherence now needs 5 segments = 12 strides
+    rng = np.random.default_rng(seed)
+    pelvis, thorax = rng.normal(0, 5.0, 600), rng.normal(0, 5.0, 600)
+    out = fourier_relative_phase(pelvis, thorax, fs_hz=FS, freq_hz=1.4)
+    assert out["n_segments"] == 1 and np.isnan(out["coherence"])
+    assert out["periods_needed"] == pytest.approx(12.0, abs=0.05)
+    # long enough: unrelated noise has low coherence, the expected value near 1 / segments
+    long = rng.normal(0, 5.0, (2, 60 * int(FS)))
+    out = fourier_relative_phase(*long, fs_hz=FS, freq_hz=1.4)
+    assert out["n_segments"] >= 5 and out["coherence"] < 0.3
+
+
+def test_fourier_coherence_needs_twelve_strides_by_default():
+    for strides, segments in ((11.9, 4), (12.1, 5)):
+        pelvis, thorax = _rotations(30.0, 1.4, strides / 1.4)
+        out = fourier_relative_phase(pelvis, thorax, fs_hz=FS, freq_hz=1.4)
+        assert out["n_segments"] == segments
+        assert np.isnan(out["coherence"]) == (segments < 5)
+        assert out["relphase_deg"] == pytest.approx(30.0, abs=1.0)  # phase needs no average
 
 
 def test_fourier_coherence_low_for_unrelated_signals():

@@ -262,9 +262,11 @@ def test_ja1gait21_overground(runs):
     assert summary["n_plate_stances"] == 5 and summary["n_stances"] >= 6
     assert summary["n_strides"] >= 4
     assert set(stances["event_source"]) == {"plate", "kinematic"}
-    # complete kinematics: every coordination measure computed
+    # complete kinematics: every coordination measure computed but the coherence, which six
+    # strides cannot support (one Welch segment gives 1 whatever the signals; issue 11)
     for key in NULL_GROUPS["coordination"] + NULL_GROUPS["rot_rom"] + NULL_GROUPS["knee"]:
-        assert summary[key] is not None, key
+        assert (summary[key] is None) == (key == "coherence_stride"), key
+    assert any(w.startswith("coherence_stride is null") for w in summary["warnings"])
     assert summary["impact_peak_bw"] is None  # no body mass given
     assert any("body mass" in w for w in summary["warnings"])
 

@@ -23,7 +23,6 @@ SUBCOMMANDS: dict[
 ] = {}
 
 EXIT_BAD_INPUT = 2
-_LOADED_N = 50.0  # a plate whose vertical force exceeds this was stood or run on
 
 
 def register(
@@ -47,11 +46,22 @@ def _inspect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--markerset", default="auto", help="auto, a built-in set name or a YAML file"
     )
+    parser.add_argument(
+        "--config", help="workflow config YAML (events.plate_loaded_n decides 'loaded')"
+    )
 
 
-def describe(trial, /, *, markerset: str = "auto") -> dict:
-    """Summarise a loaded trial as the JSON object ``lbprun inspect --json`` prints."""
+def describe(trial, /, *, markerset: str = "auto", loaded_n: float | None = None) -> dict:
+    """Summarise a loaded trial as the JSON object ``lbprun inspect --json`` prints.
+
+    A plate is "loaded" when its vertical force exceeds ``loaded_n`` (config
+    ``events.plate_loaded_n``, default from :class:`lbprun.settings.Settings`), which the
+    object records as ``plate_loaded_n``.
+    """
     from lbprun.markersets import ROLES, resolve
+    from lbprun.settings import Settings
+
+    loaded_n = Settings().plate_loaded_n if loaded_n is None else loaded_n
 
     name, mapping = resolve(trial, markerset)
     plates = []
@@ -62,7 +72,7 @@ def describe(trial, /, *, markerset: str = "auto") -> dict:
                 "index": plate.index,
                 "type": plate.plate_type,
                 "samples": int(plate.force_n.shape[0]),
-                "loaded": peak > _LOADED_N,
+                "loaded": peak > loaded_n,
                 "peak_vertical_n": round(peak, 1),
             }
         )
@@ -83,6 +93,7 @@ def describe(trial, /, *, markerset: str = "auto") -> dict:
         "markerset": name,
         "roles": {role: mapping.get(role) for role in ROLES},
         "plates": plates,
+        "plate_loaded_n": loaded_n,
         "events": [
             {"label": e.label, "context": e.context, "time_s": round(e.time_s, 4)}
             for e in trial.events
@@ -121,7 +132,8 @@ def _format_text(info: dict) -> str:
 def _inspect_run(args: argparse.Namespace) -> int:
     from lbprun.c3d import load
 
-    info = describe(load(args.trial), markerset=args.markerset)
+    loaded_n = _settings_from(args.config).plate_loaded_n if args.config else None
+    info = describe(load(args.trial), markerset=args.markerset, loaded_n=loaded_n)
     print(json.dumps(info, indent=2) if args.json else _format_text(info))
     return 0
 

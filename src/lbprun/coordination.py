@@ -32,6 +32,7 @@ __all__ = [
     "fourier_relative_phase",
     "hilbert_phase",
     "vector_coding_summary",
+    "welch_segments",
 ]
 
 _CENTRING = ("midrange", "mean")
@@ -273,6 +274,18 @@ def _welch_at(
     return float(pxx), float(pyy), complex(np.mean(np.conj(fx) * fy))
 
 
+def welch_segments(n: int, nperseg: int, /) -> int:
+    """Count the Welch segments (50 % overlap) of ``nperseg`` samples in ``n`` samples.
+
+    Examples
+    --------
+    >>> welch_segments(600, 200), welch_segments(150, 200)
+    (5, 0)
+    """
+    step = nperseg - nperseg // 2
+    return 0 if n < nperseg else (n - nperseg) // step + 1
+
+
 def fourier_relative_phase(
     pelvis: np.ndarray,
     thorax: np.ndarray,
@@ -280,6 +293,8 @@ def fourier_relative_phase(
     *,
     fs_hz: float,
     freq_hz: float | None = None,
+    segment_periods: float = 4.0,
+    min_segments: int = 5,
     nperseg: int | None = None,
 ) -> dict:
     """Relative Fourier phase, coherence and gain of thorax vs pelvis rotation.
@@ -292,6 +307,12 @@ def fourier_relative_phase(
     rather than at the nearest FFT bin, so the result does not depend on where the stride
     frequency falls relative to the bins.
 
+    Magnitude-squared coherence is a ratio of *averaged* spectra: from one segment it is 1
+    whatever the signals (|X Y*|² = |X|² |Y|²), and from K independent segments two unrelated
+    signals still give about 1/K. So it is NaN unless the record holds ``min_segments``
+    segments; phase and gain (which one segment estimates well) are still given. A record
+    needs ``segment_periods * (min_segments + 1) / 2`` periods: 12 strides by default.
+
     Parameters
     ----------
     pelvis, thorax : ndarray, shape (n,)
@@ -301,17 +322,22 @@ def fourier_relative_phase(
     freq_hz : float, optional
         Frequency at which to read the spectra (e.g. the stride frequency from the events).
         Default: the peak of the thorax power spectrum.
+    segment_periods : float, optional
+        Welch segment length in periods of ``freq_hz`` (default 4, config
+        ``coordination.fourier_segment_periods``); a shorter record is one segment of its
+        whole length.
+    min_segments : int, optional
+        Fewest segments for a coherence (default 5, ``coordination.coherence_min_segments``).
     nperseg : int, optional
-        Welch segment length; default four periods of ``freq_hz`` (so a 10–30 s trial gives
-        5–20 overlapping segments and a meaningful coherence), at most ``n``. With a single
-        segment the coherence is 1 by construction.
+        Segment length in samples, instead of ``segment_periods`` (at most ``n``).
 
     Returns
     -------
     dict
         ``relphase_deg`` (0 in-phase … 180 anti-phase), ``coherence`` (magnitude-squared,
-        0–1), ``gain`` (``|P_pt| / P_pp``: thorax amplitude per unit pelvis amplitude) and
-        ``freq_hz`` (the frequency used).
+        0–1, NaN with fewer than ``min_segments`` segments), ``gain`` (``|P_pt| / P_pp``:
+        thorax amplitude per unit pelvis amplitude), ``freq_hz`` (the frequency used),
+        ``n_segments`` and ``periods_needed`` (record length a coherence needs, in periods).
 
     Raises
     ------
@@ -326,6 +352,8 @@ def fourier_relative_phase(
     ... )
     >>> round(out["relphase_deg"], 1), round(out["gain"], 3), round(out["freq_hz"], 2)
     (57.3, 0.5, 1.4)
+    >>> out["n_segments"], round(out["coherence"], 6)
+    (13, 1.0)
     """
     x, y = np.asarray(pelvis, dtype=float), np.asarray(thorax, dtype=float)
     if x.shape != y.shape or x.ndim != 1 or not (np.isfinite(x).all() and np.isfinite(y).all()):
@@ -334,19 +362,24 @@ def fourier_relative_phase(
         )
     if freq_hz is None:
         freq_hz = _main_frequency(y, fs_hz=fs_hz)
-    nperseg = min(nperseg or round(4 * fs_hz / freq_hz), len(x))
+    nperseg = min(nperseg or round(segment_periods * fs_hz / freq_hz), len(x))
     if nperseg * freq_hz < fs_hz:
         raise ValueError(
             f"the series ({len(x)} samples) is shorter than one period at {freq_hz} Hz"
         )
+    n_segments = welch_segments(len(x), nperseg)
     pxx, pyy, pxy = _welch_at(x, y, fs_hz=fs_hz, freq_hz=freq_hz, nperseg=nperseg)
     # |Pxy|^2 <= Pxx Pyy (Cauchy-Schwarz); rounding can exceed 1 by an ulp when it is tight
     coherence = float(np.clip(abs(pxy) ** 2 / (pxx * pyy), 0.0, 1.0))
     return {
         "relphase_deg": float(abs(np.rad2deg(np.angle(pxy)))),
-        "coherence": coherence,
+        "coherence": coherence if n_segments >= min_segments else np.nan,
         "gain": abs(pxy) / pxx,
         "freq_hz": float(freq_hz),
+        "n_segments": n_segments,
+        "periods_needed": (nperseg + (min_segments - 1) * (nperseg - nperseg // 2))
+        * freq_hz
+        / fs_hz,
     }
 
 

@@ -975,11 +975,16 @@ def _drop_overlapping(candidates: list[Stance], kept: list[Stance]) -> list[Stan
 
 
 def combine(
-    plate: list[Stance], kinematic: list[Stance], /, *, calibration: Calibration | None = None
+    plate: list[Stance],
+    kinematic: list[Stance],
+    /,
+    *,
+    calibration: Calibration | None = None,
+    min_stances: int = 3,
 ) -> tuple[list[Stance], list[str]]:
     """Plate stances plus calibrated kinematic stances off the plates.
 
-    With at least three kinematic stances matched to plate stances of the same trial, the
+    With at least ``min_stances`` kinematic stances matched to plate stances of a trial, the
     kinematic events are shifted by the mean kinematic-minus-plate difference (TD and TO
     separately) before they are used; the bias and its SD are reported in a warning. Kinematic
     stances that overlap a plate stance of the same foot are replaced by the plate stance.
@@ -990,6 +995,9 @@ def combine(
         Stances from :func:`plate_stances` and :func:`kinematic_stances`.
     calibration : Calibration, optional
         ``calibrate(kinematic, plate)``, when the caller has it already.
+    min_stances : int, optional
+        Fewest matched stances for the shift to be applied (config
+        ``events.calibration_min_stances``, default 3).
 
     Returns
     -------
@@ -1000,7 +1008,7 @@ def combine(
     """
     cal = calibrate(kinematic, plate) if calibration is None else calibration
     warnings = []
-    if cal.n >= 3:
+    if cal.n >= min_stances:
         kinematic = shifted(kinematic, td_s=cal.td_bias_s, to_s=cal.to_bias_s)
         warnings.append(
             f"kinematic events calibrated against {cal.n} plate stances: touchdown shifted by "
@@ -1033,9 +1041,20 @@ class Events:
         return {i for i, kind in self.plates.items() if kind["treadmill"]}
 
 
-def _auto(trial, feet: dict, plate: list[Stance]) -> tuple[list[Stance], list[str], dict]:
+def _kinematic(trial, feet: dict, settings) -> list[Stance]:
+    """Run the foot-clearance detector with the settings' cut-off and clearances."""
+    return kinematic_stances(
+        feet,
+        fs_hz=trial.markers_hz,
+        cutoff_hz=settings.kinematic_cutoff_hz,
+        td_clearance_m=settings.td_clearance_m,
+        to_clearance_m=settings.to_clearance_m,
+    )
+
+
+def _auto(trial, feet: dict, plate: list[Stance], settings) -> tuple[list, list[str], dict]:
     """Plate stances, completed by calibrated kinematic stances where feet are available."""
-    kinematic = kinematic_stances(feet, fs_hz=trial.markers_hz) if feet else []
+    kinematic = _kinematic(trial, feet, settings) if feet else []
     if not plate:
         why = "no complete force-plate stance"
         if not kinematic:
@@ -1048,9 +1067,11 @@ def _auto(trial, feet: dict, plate: list[Stance]) -> tuple[list[Stance], list[st
         "kinematic_td_sd_ms": round(1000 * cal.td_sd_s, 2) if cal.n > 1 else None,
         "kinematic_to_bias_ms": round(1000 * cal.to_bias_s, 2) if cal.n else None,
         "kinematic_to_sd_ms": round(1000 * cal.to_sd_s, 2) if cal.n > 1 else None,
-        "kinematic_calibrated": cal.n >= 3,
+        "kinematic_calibrated": cal.n >= settings.calibration_min_stances,
     }
-    stances, warnings = combine(plate, kinematic, calibration=cal)
+    stances, warnings = combine(
+        plate, kinematic, calibration=cal, min_stances=settings.calibration_min_stances
+    )
     # a calibrated kinematic event may move past the record's edge: that stance was not seen
     last_s = (trial.frames - 1) / trial.markers_hz
     inside = [s for s in stances if s.source == "plate" or (s.td_s >= 0 and s.to_s <= last_s)]
@@ -1077,23 +1098,18 @@ def detect(trial, /, *, feet: dict[str, np.ndarray] | None = None, settings=None
     """
     settings = settings or Settings()
     feet = foot_markers(trial) if feet is None else feet
-    used = {
-        "event_source": settings.event_source,
-        "kinematic_detector": "foot_clearance",
-        "kinematic_cutoff_hz": 15.0,
-        "td_clearance_m": 0.005,
-        "to_clearance_m": 0.01,
-    }
+    # the detector's cut-off and clearances are recorded with the settings they come from
+    used = {"event_source": settings.event_source, "kinematic_detector": "foot_clearance"}
     if settings.event_source == "file":
         stances = file_stances(trial.events)
         note = "events taken from the file's EVENT group (events.source: file)"
         return Events(stances, [note] if stances else [f"{note}, but it holds none"], used)
     if settings.event_source == "kinematic":
-        stances = kinematic_stances(feet, fs_hz=trial.markers_hz)
+        stances = _kinematic(trial, feet, settings)
         return Events(stances, ["events from foot markers only (not calibrated)"], used)
     plate, warnings, forces, kinds = _plates(trial, feet, settings)
     used["plates"] = {str(i): kind for i, kind in kinds.items()}
     if settings.event_source == "plate":
         return Events(plate, warnings, used, forces, kinds)
-    stances, more, report = _auto(trial, feet, plate)
+    stances, more, report = _auto(trial, feet, plate, settings)
     return Events(stances, warnings + more, {**used, **report}, forces, kinds)

@@ -40,8 +40,9 @@ __all__ = [
     "stance_table",
 ]
 
-IMPACT_WINDOW = 0.25  # fraction of stance searched for the impact peak (SCIENCE.md)
-LR_WINDOW = (0.03, 0.12)  # fractions of stance for the loading rate without an impact peak
+# SCIENCE.md's defaults (config kinetics.impact_peak_window_pct, lr_window_pct)
+IMPACT_WINDOW_PCT = 25.0  # share of stance searched for the impact peak
+LR_WINDOW_PCT = (3.0, 12.0)  # share of stance of the loading rate reported for every stance
 _FLOAT_KEYS = (
     "impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "stance_time_s",
 )  # fmt: skip
@@ -62,12 +63,14 @@ def _segments(x: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[n
     return cat, offsets
 
 
-def _first_impact_peaks(cat: np.ndarray, offsets, lengths, prominence_bw: float) -> np.ndarray:
+def _first_impact_peaks(
+    cat: np.ndarray, offsets, lengths, prominence_bw: float, window_pct: float = IMPACT_WINDOW_PCT
+) -> np.ndarray:
     """Index in its stance of each stance's impact peak (-1 where it has none)."""
     peaks, _ = find_peaks(cat)
     stance = np.searchsorted(offsets, peaks, side="right") - 1
     local = peaks - offsets[stance]
-    early = np.isfinite(cat[peaks]) & (local <= IMPACT_WINDOW * (lengths[stance] - 1))
+    early = np.isfinite(cat[peaks]) & (local <= window_pct / 100 * (lengths[stance] - 1))
     peaks, stance, local = peaks[early], stance[early], local[early]
     # prominence of the early local maxima only, as find_peaks(prominence=...) would give them
     keep = peak_prominences(cat, peaks)[0] >= prominence_bw if peaks.size else early[:0]
@@ -115,7 +118,13 @@ def _at_fractions(cat: np.ndarray, offsets, lengths, fraction: float) -> np.ndar
     return np.where(pos == j, lo, (hi - lo) * (pos - j) + lo)
 
 
-def impact_peak_index(force_bw: np.ndarray, /, *, prominence_bw: float = 0.05) -> int | None:
+def impact_peak_index(
+    force_bw: np.ndarray,
+    /,
+    *,
+    prominence_bw: float = 0.05,
+    window_pct: float = IMPACT_WINDOW_PCT,
+) -> int | None:
     """Sample index of the impact peak, or None if stance has no impact peak.
 
     Parameters
@@ -125,11 +134,13 @@ def impact_peak_index(force_bw: np.ndarray, /, *, prominence_bw: float = 0.05) -
     prominence_bw : float, optional
         Smallest prominence (BW) for a local maximum to count (default 0.05 BW); it rejects
         noise ripples and shoulders that have no dip after them.
+    window_pct : float, optional
+        Share of stance searched (default 25 %).
 
     Returns
     -------
     int or None
-        Index of the first qualifying local maximum within the first 25 % of stance.
+        Index of the first qualifying local maximum within the first ``window_pct`` of stance.
 
     Examples
     --------
@@ -141,7 +152,9 @@ def impact_peak_index(force_bw: np.ndarray, /, *, prominence_bw: float = 0.05) -
     True
     """
     x = np.asarray(force_bw, dtype=float)
-    peak = _first_impact_peaks(x, np.zeros(1, int), np.array([len(x)]), prominence_bw)[0]
+    peak = _first_impact_peaks(x, np.zeros(1, int), np.array([len(x)]), prominence_bw, window_pct)[
+        0
+    ]
     return int(peak) if peak >= 0 else None
 
 
@@ -152,6 +165,8 @@ def stance_measures(
     fs_hz: float,
     body_weight_n: float,
     prominence_bw: float = 0.05,
+    impact_window_pct: float = IMPACT_WINDOW_PCT,
+    lr_window_pct: tuple[float, float] = LR_WINDOW_PCT,
 ) -> dict:
     """Impact and active peaks, loading rates, foot-strike class and stance time of one stance.
 
@@ -165,6 +180,10 @@ def stance_measures(
         Body weight (N) used to normalise forces.
     prominence_bw : float, optional
         Prominence threshold of the impact peak (see :func:`impact_peak_index`).
+    impact_window_pct : float, optional
+        Share of stance searched for the impact peak (default 25 %).
+    lr_window_pct : (float, float), optional
+        Window of stance of ``lr_3_12_bw_s`` (default 3-12 %).
 
     Returns
     -------
@@ -199,6 +218,8 @@ def stance_measures(
         fs_hz=fs_hz,
         body_weight_n=body_weight_n,
         prominence_bw=prominence_bw,
+        impact_window_pct=impact_window_pct,
+        lr_window_pct=lr_window_pct,
     )
     out = {k: float(row[k][0]) for k in _FLOAT_KEYS}
     for key in ("impact_peak_bw", "valr_bw_s", "vilr_bw_s"):
@@ -215,6 +236,8 @@ def stance_table(
     fs_hz: float,
     body_weight_n: float,
     prominence_bw: float = 0.05,
+    impact_window_pct: float = IMPACT_WINDOW_PCT,
+    lr_window_pct: tuple[float, float] = LR_WINDOW_PCT,
 ) -> dict[str, np.ndarray]:
     """:func:`stance_measures` of many stances of one force signal at once, as columns.
 
@@ -224,7 +247,7 @@ def stance_table(
         Filtered vertical force (N) of one plate over the whole record.
     starts, stops : array_like of int
         First and last sample (inclusive) of each stance.
-    fs_hz, body_weight_n, prominence_bw
+    fs_hz, body_weight_n, prominence_bw, impact_window_pct, lr_window_pct
         See :func:`stance_measures`.
 
     Returns
@@ -255,11 +278,11 @@ def stance_table(
     n = lengths[valid]
     cat, offsets = _segments(force, starts[valid], n)
     duration_s = (n - 1) / fs_hz
-    lo, hi = LR_WINDOW
+    lo, hi = (pct / 100 for pct in lr_window_pct)
     lr = (_at_fractions(cat, offsets, n, hi) - _at_fractions(cat, offsets, n, lo)) / (
         (hi - lo) * duration_s
     )
-    peaks = _first_impact_peaks(cat, offsets, n, prominence_bw)
+    peaks = _first_impact_peaks(cat, offsets, n, prominence_bw, impact_window_pct)
     rear = peaks >= 0
     impact, valr, vilr = (np.full(len(n), np.nan) for _ in range(3))
     impact[rear] = cat[offsets[rear] + peaks[rear]]

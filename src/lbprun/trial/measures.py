@@ -205,7 +205,9 @@ def _coordination_cycles(series: Series, starts, stops, settings: Settings) -> d
     return {"crp_deg": crp_cyc, "vc_coupling_deg": vc}
 
 
-def _coordination_summary(waves: dict, valid: np.ndarray, /, *, series: Series, strides, fs_hz):
+def _coordination_summary(
+    waves: dict, valid: np.ndarray, /, *, series: Series, strides, fs_hz, settings: Settings
+):
     out = dict.fromkeys(COORDINATION_KEYS)
     crp = waves["crp_deg"][valid]
     crp = crp[np.isfinite(crp).all(axis=1)]
@@ -216,11 +218,12 @@ def _coordination_summary(waves: dict, valid: np.ndarray, /, *, series: Series, 
     vc = waves["vc_coupling_deg"][valid][:, :-1]
     vcs = coord.vector_coding_summary(vc)
     out.update({k: v for k, v in vcs.items() if k != "mean_curve_deg"})
-    out.update(_fourier(series, [s for s, ok in zip(strides, valid, strict=True) if ok], fs_hz))
+    valid_strides = [s for s, ok in zip(strides, valid, strict=True) if ok]
+    out.update(_fourier(series, valid_strides, fs_hz, settings))
     return out
 
 
-def _fourier(series: Series, valid_strides: list, fs_hz: float) -> dict:
+def _fourier(series: Series, valid_strides: list, fs_hz: float, settings: Settings) -> dict:
     """Fourier relative phase over the steady window spanned by the valid strides."""
     start = int(np.floor(min(s.td_s for s in valid_strides) * fs_hz))
     stop = int(np.ceil(max(s.next_td_s for s in valid_strides) * fs_hz)) + 1
@@ -229,14 +232,31 @@ def _fourier(series: Series, valid_strides: list, fs_hz: float) -> dict:
         pelvis, thorax = _filled(pelvis), _filled(thorax)
     stride_hz = 1.0 / np.mean([s.stride_time_s for s in valid_strides])
     try:
-        res = coord.fourier_relative_phase(pelvis, thorax, fs_hz=fs_hz, freq_hz=stride_hz)
+        res = coord.fourier_relative_phase(
+            pelvis,
+            thorax,
+            fs_hz=fs_hz,
+            freq_hz=stride_hz,
+            segment_periods=settings.fourier_segment_periods,
+            min_segments=settings.coherence_min_segments,
+        )
     except ValueError:
         return {}
-    return {
+    out = {
         "relphase_fourier_deg": res["relphase_deg"],
-        "coherence_stride": res["coherence"],
+        "coherence_stride": None if np.isnan(res["coherence"]) else res["coherence"],
         "gain_stride": res["gain"],
     }
+    if out["coherence_stride"] is None:
+        strides = len(pelvis) / fs_hz * stride_hz
+        series.warnings.append(
+            f"coherence_stride is null: the {strides:.1f} strides from the first to the last "
+            f"valid stride give {res['n_segments']} Welch segment(s) of "
+            f"{settings.fourier_segment_periods:g} strides, and a coherence needs "
+            f"{settings.coherence_min_segments} (at least {res['periods_needed']:.1f} strides; "
+            "one segment gives 1 whatever the signals)"
+        )
+    return out
 
 
 def _static_body_weight(static, settings: Settings, out: list[str]) -> float | None:
@@ -328,7 +348,14 @@ def _stance_forces(trial, found, body_weight_n, settings: Settings) -> tuple[dic
         mine = rows[plate_of[rows] == plate]
         lo, hi = np.ceil(td[mine] * fs).astype(int), np.floor(to[mine] * fs).astype(int)
         table = kinetics.stance_table(
-            force, starts=lo, stops=hi, fs_hz=fs, body_weight_n=body_weight_n
+            force,
+            starts=lo,
+            stops=hi,
+            fs_hz=fs,
+            body_weight_n=body_weight_n,
+            prominence_bw=settings.impact_peak_prominence_bw,
+            impact_window_pct=settings.impact_peak_window_pct,
+            lr_window_pct=settings.lr_window_pct,
         )
         ok = table["valid"]
         for key, values in columns.items():
@@ -426,8 +453,11 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
     """
     series = angle_series(trial, mapping, static=static, settings=settings)
     fs = trial.markers_hz
-    notes = list(series.warnings)
-    strides = _validate(ev.strides(found.stances), series, fs)
+    notes = series.warnings  # the same list: later steps (Fourier coherence) add to it
+    strides = ev.strides(
+        found.stances, min_stride_s=settings.min_stride_s, max_stride_s=settings.max_stride_s
+    )
+    strides = _validate(strides, series, fs)
     if not strides and not found.stances:
         raise TrialError(
             f"{trial.path.name}: no gait events found (no force-plate contact and no foot "
@@ -443,7 +473,10 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
         waves.update(vgrf)
         _kinetics_notes(stance_table, body_weight, notes)
         valid = stride_table["valid"].to_numpy(bool) if len(stride_table) else np.zeros(0, bool)
-        summary = _summary(stride_table, stance_table, waves, series=series, strides=strides, fs=fs)
+        summary = _summary(
+            stride_table, stance_table, waves, series=series, strides=strides, fs=fs,
+            settings=settings,
+        )  # fmt: skip
     if not valid.any():
         notes.append("no valid stride: stride-based measures are null")
     summary.update(
@@ -454,7 +487,7 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
     return Measured(summary, stance_table, stride_table, waves, notes, used)
 
 
-def _summary(stride_table, stance_table, waves, /, *, series, strides, fs) -> dict:
+def _summary(stride_table, stance_table, waves, /, *, series, strides, fs, settings) -> dict:
     valid = stride_table["valid"].to_numpy(bool) if len(stride_table) else np.zeros(0, bool)
     ok = stride_table[valid] if len(stride_table) else stride_table
     stride_time = _nanmean(ok["stride_time_s"]) if len(ok) else None
@@ -470,7 +503,9 @@ def _summary(stride_table, stance_table, waves, /, *, series, strides, fs) -> di
         summary[key] = _nanmean(ok[key]) if len(ok) else None
     if valid.any():
         summary.update(
-            _coordination_summary(waves, valid, series=series, strides=strides, fs_hz=fs)
+            _coordination_summary(
+                waves, valid, series=series, strides=strides, fs_hz=fs, settings=settings
+            )
         )
     summary.update(_stance_summary(stance_table))
     return summary
