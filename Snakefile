@@ -21,3 +21,7 @@ rule all:
         all_targets(),
         PROVENANCE,
     default_target: True
+
+
+# Last, once every rule exists: no rule may write outside the study's output folder.
+check_rule_outputs()

@@ -87,5 +87,38 @@ def test_init_output_becomes_valid_once_group_and_mass_are_filled(lab_folder, tm
 
 
 def test_init_on_a_folder_without_trials_is_one_line_error(tmp_path, capsys):
-    assert cli.main(["init", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    (tmp_path / "data").mkdir()
+    assert cli.main(["init", str(tmp_path / "data"), "--out", str(tmp_path / "o")]) == 2
     assert "no readable C3D trial found" in capsys.readouterr().err
+
+
+def _tree_hashes(folder: Path) -> dict:
+    import hashlib
+
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_init_never_writes_into_the_data_folder_nor_over_existing_files(
+    lab_folder, tmp_path, capsys
+):
+    before = _tree_hashes(lab_folder)
+    assert cli.main(["init", str(lab_folder), "--out", str(lab_folder / "sheets")]) == 2
+    assert "is inside the data folder" in capsys.readouterr().err
+    out = tmp_path / "study"
+    out.mkdir()
+    (out / "trials.tsv").write_text("my own sheet\n")
+    (out / "config.yaml").write_text("mine: true\n")
+    assert cli.main(["init", str(lab_folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "already holds trials.tsv, config.yaml" in err, err
+    assert (out / "trials.tsv").read_text() == "my own sheet\n"  # untouched
+    assert not (out / "participants.tsv").exists()  # nothing written at all
+    assert cli.main(["init", str(lab_folder), "--out", str(out), "--force"]) == 0
+    assert (out / "trials.tsv").read_text().startswith("subject\ttrial\tpath")
+    overlay = yaml.safe_load((out / "config.yaml").read_text())
+    assert overlay["output_dir"] == str(out.resolve() / "results")
+    assert _tree_hashes(lab_folder) == before

@@ -87,14 +87,74 @@ def test_non_c3d_and_huge_files_are_rejected_but_empty_ones_pass(tmp_path):
     assert len(_load(config)[1]) == 2
 
 
-def test_demo_paths_are_not_opened_but_still_confined(tmp_path):
+def test_generated_paths_are_not_opened_but_still_confined(tmp_path):
     config = _cohort(tmp_path, trials=TRIALS.replace("c3d/s2.c3d", "c3d/later.c3d"))
-    config["demo"]["enabled"] = True
-    assert len(_load(config)[1]) == 2
+    with pytest.raises(sheets.SheetError, match=r"later\.c3d: file does not exist"):
+        _load(config)
+    assert len(sheets.load_sheets(config, schema_dir=SCHEMAS, generated=True)[1]) == 2
     bad = _cohort(tmp_path, trials=TRIALS.replace("c3d/s2.c3d", "../../x.c3d"))
-    bad["demo"]["enabled"] = True
     with pytest.raises(sheets.SheetError, match="escapes data_dir"):
-        _load(bad)
+        sheets.load_sheets(bad, schema_dir=SCHEMAS, generated=True)
+
+
+BUILTIN = Path(__file__).resolve().parents[1] / "config" / "demo"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_own_sheets_never_request_the_demo(tmp_path, enabled):
+    # issue 12: a study's own sheets with demo.enabled (left on by config/config.yaml) once
+    # made the demo rule write over the user's C3D files and sheets.
+    config = _cohort(tmp_path) | {"demo": {"enabled": enabled}}
+    assert not sheets.demo_requested(config, builtin_dir=BUILTIN)
+    builtin = {n: str(BUILTIN / f"{n}.tsv") for n in ("participants", "trials")}
+    assert sheets.demo_requested(config | builtin, builtin_dir=BUILTIN) is enabled
+    copied = tmp_path / "copy"
+    copied.mkdir()
+    for name in ("participants", "trials"):  # the demo's sheets copied elsewhere: a study
+        (copied / f"{name}.tsv").write_bytes((BUILTIN / f"{name}.tsv").read_bytes())
+    mine = {n: str(copied / f"{n}.tsv") for n in ("participants", "trials")}
+    assert not sheets.demo_requested(config | mine, builtin_dir=BUILTIN)
+
+
+@pytest.mark.parametrize(
+    ("results", "message"),
+    [
+        ("{tmp}/data", "output_dir '{tmp}/data' is inside data_dir"),
+        ("{tmp}/data/out", "is inside data_dir '{tmp}/data'"),
+        ("{tmp}", "config participants '{tmp}/p.tsv' is inside output_dir '{tmp}'"),
+    ],
+)
+def test_output_folder_overlapping_the_inputs_is_refused(tmp_path, results, message):
+    config = _cohort(tmp_path)
+    with pytest.raises(sheets.SheetError) as error:
+        sheets.check_layout(config, results=results.format(tmp=tmp_path), generated=False)
+    assert message.format(tmp=tmp_path) in str(error.value)
+    sheets.check_layout(config, results=str(tmp_path / "results"), generated=False)
+    config["data_dir"] = str(tmp_path / "results" / "demo")
+    with pytest.raises(sheets.SheetError, match=r"data_dir .* is inside output_dir"):
+        sheets.check_layout(config, results=str(tmp_path / "results"), generated=False)
+    sheets.check_layout(config, results=str(tmp_path / "results"), generated=True)
+
+
+def test_no_rule_output_may_be_an_input_or_lie_outside_the_output_folder(tmp_path):
+    inputs = [str(tmp_path / "data" / "s1.c3d"), "p.tsv", "results/demo/c3d/s2.c3d"]
+    good = {
+        "extract_batch": ["results/batches/{batch}.tsv"],
+        "demo_cohort": ["results/demo/c3d/s2.c3d"],  # generated inside the output folder
+        "figure": ["results/figures/waveform_{waveform}.pdf"],
+    }
+    sheets.check_outputs(good, inputs=inputs, results="results")
+    for outputs, named in [
+        ({"demo_cohort": [str(tmp_path / "data" / "s1.c3d")]}, "s1.c3d"),
+        ({"demo_cohort": ["{path}"]}, "p.tsv"),  # relative to the working folder
+        ({"x": [str(tmp_path / "data" / "{name}.c3d")]}, "s1.c3d"),
+        ({"x": ["p.tsv"]}, "p.tsv"),
+        ({"x": ["elsewhere/{name}.csv"]}, "elsewhere/{name}.csv"),
+    ]:
+        with pytest.raises(sheets.SheetError) as error:
+            sheets.check_outputs(outputs, inputs=inputs, results="results")
+        message = str(error.value)
+        assert f"rule {next(iter(outputs))} would write" in message and named in message
 
 
 def test_unknown_condition_is_rejected_when_conditions_are_listed(tmp_path):

@@ -133,6 +133,60 @@ def test_each_preset_plans_its_waveforms(fake_cohort, preset):
     assert job_counts(run.stdout)["waveform_figure"] == len(waveforms)
 
 
+@pytest.mark.parametrize("demo", ["absent", {"enabled": True}, {"enabled": False}])
+def test_own_sheets_never_plan_the_demo(fake_cohort, demo):
+    # issue 12: README-style cohort config without `demo: {enabled: false}` (config/config.yaml
+    # leaves it on) once planned the demo rule with the user's C3D files as its outputs.
+    config = yaml.safe_load((fake_cohort / "config.yaml").read_text())
+    config.pop("demo")
+    config |= {} if demo == "absent" else {"demo": demo}
+    (fake_cohort / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(fake_cohort, "-n")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "demo_cohort" not in job_counts(run.stdout)
+    assert "rule demo_cohort" not in run.stdout
+
+
+def test_builtin_demo_is_generated_only_into_its_output_folder(tmp_path):
+    builtin = REPO / "config" / "demo"
+    write_config(
+        tmp_path,
+        participants=str(builtin / "participants.tsv"),
+        trials=str(builtin / "trials.tsv"),
+        data_dir=str(tmp_path / "data"),  # ignored: the demo's data are generated
+        output_dir="demo_out",
+        demo={"enabled": True},
+    )
+    run = snakemake(tmp_path, "-n", "--forceall", "demo_out/demo/trials.tsv")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert job_counts(run.stdout) == {"demo_cohort": 1}
+    outputs = re.search(r"output: (.*)", run.stdout.split("rule demo_cohort", 1)[1]).group(1)
+    assert all(p.startswith("demo_out/demo/") for p in outputs.split(", ")), outputs
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("output_dir", "message"),
+    [
+        ("data", "config output_dir 'data' is inside data_dir"),
+        ("data/results", "config output_dir 'data/results' is inside data_dir"),
+        (".", "is inside output_dir '.'"),
+    ],
+)
+def test_output_folder_overlapping_the_study_is_refused(fake_cohort, output_dir, message):
+    write_config(
+        fake_cohort, participants="participants.tsv", trials="trials.tsv", data_dir="data",
+        output_dir=output_dir,
+    )  # fmt: skip
+    run = snakemake(fake_cohort, "--cores", "1")
+    assert run.returncode != 0
+    assert message in run.stdout + run.stderr, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert sorted(p.name for p in fake_cohort.iterdir()) == [
+        ".snakemake", "config.yaml", "data", "participants.tsv", "trials.tsv"
+    ]  # fmt: skip
+
+
 def test_lint_is_clean(fake_cohort):
     run = snakemake(fake_cohort, "--lint")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -206,19 +260,16 @@ CONTRACT_OUTPUTS = [
 
 @pytest.fixture
 def tiny_demo(tmp_path: Path) -> Path:
-    """Sheets of a 2 + 2 subject, one-speed, 4 s demo; the workflow generates its C3D files."""
+    """A 2 + 2 subject, one-speed, 4 s synthetic cohort in ``data/``, run as a user's study."""
     from lbprun import synth  # lbprun's own modules: an import error fails, never skips
 
-    demo = {"enabled": True, "size": 2, "seed": 3, "speeds_mps": [3.0], "duration_s": 4.0}
-    synth.write_cohort(
-        tmp_path / "sheets", n_per_group=2, speeds_mps=(3.0,), seed=3, duration_s=4.0
-    )
+    synth.write_cohort(tmp_path / "data", n_per_group=2, speeds_mps=(3.0,), seed=3, duration_s=4.0)
     write_config(
         tmp_path,
-        participants=str(tmp_path / "sheets" / "participants.tsv"),
-        trials=str(tmp_path / "sheets" / "trials.tsv"),
-        data_dir="results/demo",
-        demo=demo,
+        participants=str(tmp_path / "data" / "participants.tsv"),
+        trials=str(tmp_path / "data" / "trials.tsv"),
+        data_dir=str(tmp_path / "data"),
+        demo={"enabled": True},  # ignored: these are not the built-in demo sheets
     )
     return tmp_path
 
@@ -240,7 +291,7 @@ def test_tiny_demo_end_to_end_then_touch_one_trial(tiny_demo):
     assert (results / "report.html").stat().st_size > 10_000
 
     # Replace one trial's recording: only its batch (S03, S04 -> b0001) and what follows rerun.
-    c3d = results / "demo" / "c3d"
+    c3d = tiny_demo / "data" / "c3d"
     kept = results / "trials" / "S01" / "speed_3.0" / "trial.json"
     kept_mtime = kept.stat().st_mtime_ns
     shutil.copyfile(c3d / "S04_speed_3.0.c3d", c3d / "S03_speed_3.0.c3d")
@@ -256,7 +307,7 @@ def test_tiny_demo_end_to_end_then_touch_one_trial(tiny_demo):
     assert summary["sha256"] == hashlib.sha256((c3d / "S04_speed_3.0.c3d").read_bytes()).hexdigest()
 
     # Editing one participant's body mass reruns only the batch holding their trials.
-    sheet = tiny_demo / "sheets" / "participants.tsv"
+    sheet = tiny_demo / "data" / "participants.tsv"
     people = pd.read_csv(sheet, sep="\t", dtype=str)
     people.loc[people["subject"] == "S04", "mass_kg"] = "81.5"
     people.to_csv(sheet, sep="\t", index=False)

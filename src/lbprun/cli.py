@@ -199,10 +199,24 @@ def _settings_from(config_path: str):
         raise ValueError(f"{config_path}: not a usable config ({detail})") from exc
 
 
+def _check_out_outside_inputs(out: str, inputs: list[str]) -> None:
+    """Refuse an ``--out`` folder that is the folder holding the trial or its static."""
+    from pathlib import Path
+
+    for source in filter(None, inputs):
+        folder = Path(source).resolve().parent
+        if Path(out).resolve() == folder:
+            raise ValueError(
+                f"--out {out} is the folder holding {Path(source).name}; lbprun never writes "
+                "among the files it reads, choose another folder."
+            )
+
+
 def _extract_run(args: argparse.Namespace) -> int:
     from lbprun.settings import Settings
     from lbprun.trial import extract
 
+    _check_out_outside_inputs(args.out, [args.trial, args.static])
     settings = Settings()
     if args.config:
         settings = _settings_from(args.config)

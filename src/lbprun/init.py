@@ -8,7 +8,9 @@ files cannot say -- the group, and the body mass when the file's PROCESSING grou
 ``Bodymass`` -- is left blank for the user to fill in; the workflow's validation names each blank
 cell. Written to ``SHEETS_DIR``: ``participants.tsv``, ``trials.tsv``, ``markerset.yaml`` (the
 role -> label map detected in most trials, ready to edit), ``config.yaml`` (a config overlay
-pointing at all three) and ``skipped.tsv`` (files that are not C3D, with the reason).
+pointing at all three, with the study's ``output_dir`` beside them) and ``skipped.tsv`` (files
+that are not C3D, with the reason). Nothing is written into ``DIR``, and files already in
+``SHEETS_DIR`` are never overwritten unless ``--force`` is given.
 """
 
 from __future__ import annotations
@@ -192,6 +194,42 @@ def _common_markerset(found: dict) -> dict:
     return {"name": name, "roles": dict(sorted(roles.items()))}
 
 
+OUTPUT_NAMES = ("participants.tsv", "trials.tsv", "skipped.tsv", "markerset.yaml", "config.yaml")
+
+
+def check_out_dir(out_dir: str | Path, /, *, data_dir: str | Path, force: bool = False) -> None:
+    """Refuse an output folder inside the data folder, or files that would be overwritten.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder for the drafted files.
+    data_dir : str or Path
+        The scanned folder, never written to.
+    force : bool, optional
+        Overwrite existing draft files (``--force``).
+
+    Raises
+    ------
+    FileExistsError
+        Naming the files that exist (unless ``force``).
+    ValueError
+        When ``out_dir`` is ``data_dir`` or lies inside it.
+    """
+    out, data = Path(out_dir).resolve(), Path(data_dir).resolve()
+    if out == data or data in out.parents:
+        raise ValueError(
+            f"--out {out_dir} is inside the data folder {data_dir}, which lbprun never writes "
+            "to; choose a folder outside it."
+        )
+    existing = [name for name in OUTPUT_NAMES if (out / name).exists()]
+    if existing and not force:
+        raise FileExistsError(
+            f"{out_dir} already holds {', '.join(existing)}; choose another --out folder, or "
+            "add --force to overwrite them."
+        )
+
+
 def write(result: dict, out_dir: str | Path, /, *, data_dir: str | Path) -> list[Path]:
     """Write the draft sheets, marker set and config overlay of :func:`scan`.
 
@@ -200,7 +238,7 @@ def write(result: dict, out_dir: str | Path, /, *, data_dir: str | Path) -> list
     result : dict
         From :func:`scan`.
     out_dir : str or Path
-        Folder for the files (created).
+        Folder for the files (created); :func:`check_out_dir` says whether it may be used.
     data_dir : str or Path
         The scanned folder (the config's ``data_dir``).
 
@@ -211,7 +249,7 @@ def write(result: dict, out_dir: str | Path, /, *, data_dir: str | Path) -> list
     """
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    paths = {n: out / n for n in ("participants.tsv", "trials.tsv", "skipped.tsv")}
+    paths = {n: out / n for n in OUTPUT_NAMES[:3]}
     result["participants"].to_csv(paths["participants.tsv"], sep="\t", index=False)
     result["trials"].to_csv(paths["trials.tsv"], sep="\t", index=False)
     result["skipped"].to_csv(paths["skipped.tsv"], sep="\t", index=False)
@@ -222,6 +260,7 @@ def write(result: dict, out_dir: str | Path, /, *, data_dir: str | Path) -> list
         "participants": str(paths["participants.tsv"]),
         "trials": str(paths["trials.tsv"]),
         "data_dir": str(Path(data_dir).resolve()),
+        "output_dir": str(out / "results"),
         "markerset": str(markerset),
         "preset": out.name,
         "demo": {"enabled": False},
@@ -239,6 +278,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data_dir", help="folder of C3D files (searched recursively)")
     parser.add_argument("--out", required=True, help="folder for the draft sheets and config")
     parser.add_argument("--markerset", default="auto", help="auto, a built-in name or a YAML file")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite draft files already in the --out folder"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -246,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{data_dir}: not a folder.")
+    check_out_dir(args.out, data_dir=data_dir, force=args.force)
     result = scan(data_dir, markerset=args.markerset)
     if result["trials"].empty:
         raise ValueError(f"{data_dir}: no readable C3D trial found.")

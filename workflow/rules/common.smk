@@ -1,6 +1,7 @@
 # Config and sheets are validated here, while the DAG is built, so that a wrong key, a missing
 # column, an unknown group label, a hostile path or a missing file stops the run before any
 # job starts. The checks live in lbprun.sheets (tested without Snakemake).
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -11,7 +12,8 @@ from lbprun import sheets
 min_version("9.0")
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
-RESULTS = "results"
+# The built-in demo's sheets: only a config naming exactly these generates the demo cohort.
+DEMO_SHEETS = Path(workflow.basedir) / "config" / "demo"
 # Relative to workflow/rules/: the root environment.yml (same packages as `make install`).
 CONDA_ENV = "../../environment.yml"
 
@@ -19,7 +21,14 @@ try:
     # One sentence naming the key first; then snakemake's validate fills in the defaults.
     sheets.validate_config(config, schema=sheets.read_schema(SCHEMAS / "config.schema.yaml"))
     validate(config, SCHEMAS / "config.schema.yaml")
-    PARTICIPANTS, TRIALS = sheets.load_sheets(config, schema_dir=SCHEMAS)
+    # Everything the workflow writes goes under RESULTS (config output_dir), one per study.
+    RESULTS = os.path.normpath(config["output_dir"])
+    # The demo is generated only when asked for, and only into its own folder of the outputs.
+    DEMO = sheets.demo_requested(config, builtin_dir=DEMO_SHEETS)
+    if DEMO:
+        config["data_dir"] = f"{RESULTS}/demo"
+    sheets.check_layout(config, results=RESULTS, generated=DEMO)
+    PARTICIPANTS, TRIALS = sheets.load_sheets(config, schema_dir=SCHEMAS, generated=DEMO)
 except sheets.SheetError as err:
     raise WorkflowError(str(err)) from None
 
@@ -72,11 +81,26 @@ def batch_manifests():
     return [f"{RESULTS}/batches/{batch}.tsv" for batch in JOBS]
 
 
-def demo_files():
-    """Every C3D the demo rule must generate (the trials sheet's paths and statics)."""
+def study_inputs():
+    """Every file the study reads: both sheets and each trial's C3D and static."""
     jobs = [job for batch_jobs in JOBS.values() for job in batch_jobs]
     statics = {job["static"] for job in jobs if job["static"]}
     return sorted({job["path"] for job in jobs} | statics)
+
+
+def demo_files():
+    """Every C3D the demo rule generates (the built-in sheets' paths, under RESULTS/demo)."""
+    return study_inputs()
+
+
+def check_rule_outputs():
+    """Stop the DAG build if any rule could write outside RESULTS or over a study input."""
+    outputs = {rule.name: [str(f) for f in rule.output] for rule in workflow.rules}
+    inputs = [config["participants"], config["trials"], *study_inputs()]
+    try:
+        sheets.check_outputs(outputs, inputs=inputs, results=RESULTS)
+    except sheets.SheetError as err:
+        raise WorkflowError(str(err)) from None
 
 
 def all_targets():

@@ -1,6 +1,7 @@
 """Generate the demo cohort's C3D files and check they are the ones the sheets name."""
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -8,7 +9,8 @@ from lbprun import logs, synth
 
 logs.to_file(snakemake.log[0])
 demo = snakemake.params.demo
-out_dir = snakemake.config["data_dir"]  # the sheets' paths are relative to it
+# RESULTS/demo (never a study's data folder); the sheets' paths are relative to it
+out_dir = str(Path(snakemake.output.participants).parent)
 written = synth.write_cohort(
     out_dir,
     n_per_group=demo["size"],
