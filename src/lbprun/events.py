@@ -630,6 +630,7 @@ def kinematic_stances(
     cutoff_hz: float = 15.0,
     td_clearance_m: float = 0.005,
     to_clearance_m: float = 0.01,
+    min_stance_s: float = MIN_KINEMATIC_STANCE_S,
 ) -> list[Stance]:
     """Touchdown and toe-off of every stance from foot-marker heights (foot-clearance detector).
 
@@ -653,6 +654,9 @@ def kinematic_stances(
         Low-pass cutoff of the marker heights (default 15 Hz).
     td_clearance_m, to_clearance_m : float, optional
         Clearance levels for TD (default 5 mm) and TO (default 10 mm).
+    min_stance_s : float, optional
+        Shorter low phases are dropped (default ``MIN_KINEMATIC_STANCE_S``); a rear-foot
+        cluster alone is low for less than a whole stance.
 
     Returns
     -------
@@ -668,7 +672,7 @@ def kinematic_stances(
     [0.372, 1.122, 1.872]
     """
     stances = []
-    levels, min_len = (td_clearance_m, to_clearance_m), MIN_KINEMATIC_STANCE_S * fs_hz
+    levels, min_len = (td_clearance_m, to_clearance_m), min_stance_s * fs_hz
     for side, z in _foot_heights(feet, fs_hz, cutoff_hz).items():
         td, to = _side_stances(z, levels, min_len)
         stances += [

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from lbprun import __version__, c3d, events, markersets
+from lbprun.kinematics.clusters import StaticMismatchError
 from lbprun.outputs import empty_waveforms, sha256_of, write_trial_outputs
 from lbprun.settings import Settings
 from lbprun.trial import sources
+from lbprun.trial.landmarks import landmarks, name_calibrated_models
 from lbprun.trial.measures import TrialError, measure_trial
 
 
@@ -88,9 +90,12 @@ def process(
     except c3d.C3DError as exc:  # without its calibration the trial cannot be measured as asked
         raise TrialError(f"{path.name}: its static trial could not be read ({exc})") from exc
     try:
-        name, mapping = markersets.resolve(trial, markerset)
+        marks = landmarks(trial, static=static_trial, markerset=markerset)
+    except StaticMismatchError as exc:
+        raise TrialError(str(exc)) from exc
     except (markersets.MarkerSetError, OSError, ValueError) as exc:
         raise TrialError(f"{path.name}: {exc}") from exc
+    trial, mapping, name = marks.trial, marks.found.mapping, marks.found.name
     name = "markerless" if trial.markerless else name
     feet, feet_sources = sources.feet(trial, events.foot_markers(trial, mapping), settings=settings)
     found = events.detect(trial, feet=feet, settings=settings)
@@ -98,7 +103,7 @@ def process(
         trial,
         mapping,
         found,
-        static=static_trial,
+        static=None,  # its landmarks are already carried by the clusters (trial.landmarks)
         mass_kg=mass_kg,
         settings=settings,
     )
@@ -113,8 +118,14 @@ def process(
         "vertical_axis": trial.vertical_axis,
         "markerset": name,
         **result.summary,
-        "warnings": list(trial.warnings) + found.warnings + result.warnings,
-        "settings": {**settings.to_dict(), **found.settings, **result.settings, **feet_sources},
+        "roles": marks.found.report(),
+        "unmatched_labels": marks.found.unmatched,
+        "warnings": list(trial.warnings) + marks.warnings + found.warnings + result.warnings,
+        "settings": name_calibrated_models(
+            {**settings.to_dict(), **marks.settings, **found.settings, **result.settings}
+            | feet_sources,
+            marks.found,
+        ),
     }
     summary["kinematics_source"] = sources.kinematics_source(summary["settings"])
     return summary, result.stances, result.strides, result.waveforms

@@ -128,7 +128,10 @@ def segment_series(roles: dict, /, *, out: Series, poses: dict | None = None) ->
 
 
 def _hip_centre(pelvis, roles: dict, trial, side: str, out: Series) -> np.ndarray:
-    """Davis (Plug-in Gait) with subject measurements in the file, else Harrington 2007."""
+    """Static-calibrated centre, Davis (Plug-in Gait) with subject measurements, else Harrington."""
+    if f"{side}_hjc" in roles:  # from the static's trochanters (kinematics.clusters)
+        out.settings["hip_joint_centre"] = "static_trochanters"
+        return roles[f"{side}_hjc"]
     processing = trial.metadata.get("processing", {})
     if any(k.endswith("LegLength") for k in processing):
         subject, _ = kin.pig_subject(processing, roles)

@@ -7,9 +7,14 @@ The pipeline never looks up a marker by a lab's label: it asks for a *role* (``"
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import yaml
+
+from lbprun.markersets import vocabulary
 
 # Pelvis, thorax and per-side leg landmark roles. Names are the pipeline's public vocabulary.
 PELVIS_ROLES = ("l_asis", "r_asis", "l_psis", "r_psis", "sacrum")
@@ -24,6 +29,8 @@ LEG_ROLE_SUFFIXES = (
     "heel",
     "toe",  # second metatarsal head / toe marker
     "mt1",  # first metatarsal head
+    "mt5",  # fifth metatarsal head (lateral forefoot: first to land in forefoot strikers)
+    "gtr",  # greater trochanter (static trials of cluster protocols)
 )
 LEG_ROLES = tuple(f"{s}_{r}" for s in ("l", "r") for r in LEG_ROLE_SUFFIXES)
 ROLES = PELVIS_ROLES + THORAX_ROLES + LEG_ROLES
@@ -203,15 +210,15 @@ BUILTIN_SETS: dict[str, dict[str, tuple[str, ...]]] = {
             "r",
         ),
     },
-    # Running Injury Clinic cluster set (static trial anatomical markers).
+    # Running Injury Clinic cluster set (static trial anatomical markers; "hip" is the greater
+    # trochanter in that protocol). Cluster markers are not roles (kinematics.clusters).
     "ric_clusters": _sided(
         {
-            "thigh": ("{s}_thigh_1",),
             "knee_lat": ("{s}_lat_knee",),
             "knee_med": ("{s}_med_knee",),
-            "tibia": ("{s}_shank_1",),
             "ankle_lat": ("{s}_lat_ankle",),
             "ankle_med": ("{s}_med_ankle",),
+            "gtr": ("{s}_hip",),
         },
         "L",
         "R",
@@ -247,34 +254,196 @@ def match(labels: list[str], candidates: dict[str, tuple[str, ...]], /) -> dict[
     return mapping
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML loader that refuses a key given twice (YAML itself keeps the last silently)."""
+
+
+def _no_duplicates(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise MarkerSetError(f"role {key!r} is given twice")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
 def load_yaml(path: str | os.PathLike, /) -> tuple[str, dict[str, tuple[str, ...]]]:
     """Read a lab's role -> label map from YAML.
 
     The file is either ``{role: label}`` or ``{name: ..., roles: {role: label or [labels]}}``.
-    """
-    import yaml
+    A role set to null is left unmapped on purpose (the automatic rules do not fill it).
 
+    Raises
+    ------
+    MarkerSetError
+        One sentence naming the file: unreadable, not a map, unknown role, a role given twice,
+        or one label given to two roles.
+    """
     path = Path(path)
     try:
-        content = yaml.safe_load(path.read_text())
+        content = yaml.load(path.read_text(), Loader=_UniqueKeys)  # a SafeLoader subclass
+    except MarkerSetError as error:
+        raise MarkerSetError(f"{path.name}: {error}; a role can name only one landmark.") from None
     except (OSError, yaml.YAMLError) as error:
+        detail = str(error).strip().splitlines()[0]
         raise MarkerSetError(
-            f"{path.name}: cannot be read as a YAML marker set ({error})."
+            f"{path.name}: cannot be read as a YAML marker set ({detail})."
         ) from None
     if not isinstance(content, dict):
         raise MarkerSetError(f"{path.name}: a marker set must map roles to labels.")
     name = str(content.get("name", path.stem))
-    roles = content.get("roles", content) if "roles" in content else content
+    roles = content.get("roles") if "roles" in content else content
+    if not isinstance(roles, dict):
+        raise MarkerSetError(f"{path.name}: 'roles' must map roles to labels.")
     unknown = sorted(set(roles) - set(ROLES) - {"name"})
     if unknown:
         raise MarkerSetError(
-            f"{path.name}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}."
+            f"{path.name}: unknown role(s) {', '.join(map(str, unknown))}; "
+            f"roles are {', '.join(ROLES)}."
         )
-    return name, {
-        role: tuple(v) if isinstance(v, (list, tuple)) else (str(v),)
+    out = {
+        role: tuple(map(str, v))
+        if isinstance(v, (list, tuple))
+        else (() if v is None else (str(v),))
         for role, v in roles.items()
-        if role != "name" and v is not None
+        if role != "name"
     }
+    owners: dict[str, str] = {}
+    for role, labels in out.items():
+        for label in labels:
+            if label in owners:
+                raise MarkerSetError(
+                    f"{path.name}: label {label!r} is given to both {owners[label]} and {role}; "
+                    "a landmark fills one role."
+                )
+            owners[label] = role
+    return name, out
+
+
+@dataclass
+class Resolution:
+    """Which label fills each role of one trial, by which rule, and what stayed unmatched.
+
+    ``rules`` says for each role how its label was found: ``yaml:FILE``, ``builtin:NAME``
+    (a built-in set's candidate), ``vocabulary: ...`` (anatomy read from the label, see
+    :mod:`lbprun.markersets.vocabulary`), or ``derived: ...`` (a virtual landmark).
+    ``unmatched`` maps labels nobody used that look like landmarks to the roles they might
+    fill; ``ambiguous`` maps a role to the labels that claimed it equally (none is used).
+    """
+
+    name: str
+    mapping: dict[str, str]
+    rules: dict[str, str] = field(default_factory=dict)
+    unmatched: dict[str, list[str]] = field(default_factory=dict)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+
+    def report(self) -> dict:
+        """Role -> {label, rule} for ``trial.json``."""
+        return {r: {"label": self.mapping[r], "rule": self.rules.get(r, "")} for r in self.mapping}
+
+
+def _from_vocabulary(labels: list[str], taken: set[str], used: set[str]) -> tuple[dict, dict, dict]:
+    """Roles read by anatomy for labels not used yet; equal claims leave the role out."""
+    claims: dict[str, list] = {}
+    for label in labels:
+        if label in used:
+            continue
+        reading = vocabulary.read_label(label)
+        if reading.role and reading.role not in taken:
+            claims.setdefault(reading.role, []).append(reading)
+    mapping, rules, ambiguous = {}, {}, {}
+    for role, readings in claims.items():
+        best = min(r.rank for r in readings)
+        top = [r for r in readings if r.rank == best]
+        if len(top) > 1:
+            ambiguous[role] = [r.label for r in top]
+            continue
+        mapping[role], rules[role] = top[0].label, f"vocabulary: {top[0].rule}"
+    return mapping, rules, ambiguous
+
+
+def _unmatched(labels: list[str], mapping: dict, clusters: set[str]) -> dict[str, list[str]]:
+    """Labels not used that name a body part, with the still empty roles they might fill."""
+    used, out = set(mapping.values()), {}
+    for label in labels:
+        if label in used or label in clusters:
+            continue
+        roles = [r for r in vocabulary.hints(label) if r in ROLES and r not in mapping]
+        if roles:
+            out[label] = roles
+    return out
+
+
+def _base(labels: list[str], markerset: str) -> tuple[str, dict, str, set[str]]:
+    """Return the set asked for: name, role map, rule name, roles it leaves out on purpose."""
+    if markerset == "auto":
+        scored = [(len(match(labels, sets)), name) for name, sets in BUILTIN_SETS.items()]
+        best = max(scored, key=lambda item: item[0])[1]  # first set wins ties
+        return best, match(labels, BUILTIN_SETS[best]), f"builtin:{best}", set()
+    if markerset in BUILTIN_SETS:
+        return markerset, match(labels, BUILTIN_SETS[markerset]), f"builtin:{markerset}", set()
+    if str(markerset).endswith((".yaml", ".yml")) or Path(markerset).is_file():
+        name, candidates = load_yaml(markerset)
+        off = {role for role, options in candidates.items() if not options}
+        return name, match(labels, candidates), f"yaml:{Path(markerset).name}", off
+    raise MarkerSetError(
+        f"unknown marker set {markerset!r}: use auto, a YAML file or one of "
+        f"{', '.join(BUILTIN_SETS)}."
+    )
+
+
+def resolve_roles(trial, /, markerset: str = "auto") -> Resolution:
+    """Resolve every landmark role of one trial, saying how each was found.
+
+    The set asked for comes first (a user's YAML always wins; ``auto`` takes the built-in set
+    that fills most roles); the roles it leaves empty are then read from the labels' anatomy
+    (:func:`lbprun.markersets.vocabulary.read_label`), never across sides or segments.
+
+    Parameters
+    ----------
+    trial : Trial or list of str
+        A loaded trial (its ``labels``) or the labels themselves.
+    markerset : str
+        ``"auto"``, a built-in name or a YAML file.
+
+    Returns
+    -------
+    Resolution
+
+    Examples
+    --------
+    >>> r = resolve_roles(["LASIS", "RASIS", "USACR", "LSACR", "RSACR", "RKneeLateral"])
+    >>> r.mapping["r_knee_lat"], r.rules["r_knee_lat"]
+    ('RKneeLateral', "vocabulary: side 'R' + anatomy 'kneelat'")
+    >>> r.mapping["sacral_u"], r.mapping["l_sacral"]
+    ('USACR', 'LSACR')
+    """
+    labels = _labels_of(trial)
+    name, mapping, rule, off = _base(labels, markerset)
+    rules = dict.fromkeys(mapping, rule)
+    more, more_rules, ambiguous = _from_vocabulary(
+        labels, set(mapping) | off, set(mapping.values())
+    )
+    if more and not mapping:
+        name = "vocabulary"
+    mapping |= more
+    rules |= more_rules
+    clusters = {label for label in labels if CLUSTER_LABEL.match(label)}
+    unmatched = _unmatched(labels, mapping, clusters)
+    return Resolution(name, mapping, rules, unmatched, ambiguous)
+
+
+# Technical-cluster markers: segment name and a number (L_thigh_1, pelvis_3, R.Shank.2).
+CLUSTER_LABEL = re.compile(
+    r"^(?:(?:l|r|left|right)[._\s-]?)?(pelvis|thigh|shank|foot|tibia|femur)[._\s-]?\d+$",
+    re.IGNORECASE,
+)
+# Internal roles that only serve to derive a public one (the sacrum from sacral markers).
+SACRAL_ROLES = ("sacral_u", "l_sacral", "r_sacral")
 
 
 def resolve(trial, /, markerset: str = "auto") -> tuple[str, dict[str, str]]:
@@ -286,14 +455,15 @@ def resolve(trial, /, markerset: str = "auto") -> tuple[str, dict[str, str]]:
         A loaded trial (its ``labels``) or the labels themselves.
     markerset : str
         ``"auto"`` (the built-in set that fills most roles), a built-in name
-        (see :data:`BUILTIN_SETS`) or a path to a YAML role -> label map.
+        (see :data:`BUILTIN_SETS`) or a path to a YAML role -> label map; roles the set leaves
+        empty are read from the labels' anatomy (:func:`resolve_roles`).
 
     Returns
     -------
     name : str
         The marker set used.
     mapping : dict of str to str
-        Role -> label for every role found (missing roles are absent).
+        Role -> label for every public role found (missing roles are absent).
 
     Examples
     --------
@@ -302,19 +472,54 @@ def resolve(trial, /, markerset: str = "auto") -> tuple[str, dict[str, str]]:
     >>> resolve(["L.ASIS", "R.ASIS", "L.Knee"])
     ('rbds_dotted', {'l_asis': 'L.ASIS', 'r_asis': 'R.ASIS', 'l_knee_lat': 'L.Knee'})
     """
-    labels = _labels_of(trial)
-    if markerset == "auto":
-        scored = [(len(match(labels, sets)), name) for name, sets in BUILTIN_SETS.items()]
-        best = max(scored, key=lambda item: item[0])[1]  # first set wins ties
-        return best, match(labels, BUILTIN_SETS[best])
-    if markerset in BUILTIN_SETS:
-        return markerset, match(labels, BUILTIN_SETS[markerset])
-    if str(markerset).endswith((".yaml", ".yml")) or Path(markerset).is_file():
-        name, candidates = load_yaml(markerset)
-        return name, match(labels, candidates)
-    raise MarkerSetError(
-        f"unknown marker set {markerset!r}: use auto, a YAML file or one of "
-        f"{', '.join(BUILTIN_SETS)}."
+    found = resolve_roles(trial, markerset)
+    return found.name, {r: label for r, label in found.mapping.items() if r in ROLES}
+
+
+def derive(trial, found: Resolution, /):
+    """Add the derived landmarks the anatomy allows, as virtual markers of a copied trial.
+
+    The sacrum, when no sacrum marker is mapped, is the mean of the sacral markers present
+    (``USACR``, or both ``LSACR`` and ``RSACR``, or all three; a single lateral one would
+    pull it sideways), else the mean of both PSIS.
+
+    Parameters
+    ----------
+    trial : Trial
+        The loaded trial (not modified).
+    found : Resolution
+        Its roles (updated in place with the derived roles and their rules).
+
+    Returns
+    -------
+    Trial
+        The trial with the virtual markers appended (the same object when nothing is derived).
+    """
+    if "sacrum" in found.mapping:
+        return trial
+    sacral = [found.mapping[r] for r in SACRAL_ROLES if r in found.mapping]
+    sides = {"l_sacral", "r_sacral"} & found.mapping.keys()
+    if "sacral_u" in found.mapping or len(sides) == 2:
+        parts, why = sacral, "mean of the sacral markers"
+    elif {"l_psis", "r_psis"} <= found.mapping.keys():
+        parts, why = [found.mapping["l_psis"], found.mapping["r_psis"]], "mean of the PSIS"
+    else:
+        return trial
+    label = f"sacrum=mean({','.join(parts)})"
+    mean = np.mean([trial.marker(p) for p in parts], axis=0)
+    found.mapping["sacrum"], found.rules["sacrum"] = label, f"derived: {why} ({', '.join(parts)})"
+    return with_points(trial, {label: mean})
+
+
+def with_points(trial, points: dict[str, np.ndarray], /):
+    """Return a copy of a trial with virtual markers (label -> (n_frames, 3) m) appended."""
+    if not points:
+        return trial
+    stack = np.stack([np.asarray(p, dtype=float) for p in points.values()], axis=1)
+    return replace(
+        trial,
+        labels=[*trial.labels, *points],
+        markers_m=np.concatenate([trial.markers_m, stack], axis=1),
     )
 
 

@@ -1,0 +1,145 @@
+"""Every landmark role of one trial, from its own labels, derived anatomy and its static trial.
+
+One place decides, per file, which label or virtual point fills each role and by which rule
+(recorded in ``trial.json``): the marker set asked for (a user's YAML always wins), the
+anatomy read from the labels, derived landmarks (sacrum from sacral markers or the PSIS),
+landmarks calibrated on a static trial and carried by technical clusters, and the feet of
+cluster-only protocols (cluster centre and forefoot pivot) for the event detector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lbprun import events, markersets
+from lbprun.kinematics import clusters
+
+FOOT_ROLES = ("heel", "toe", "mt1", "mt5")
+# What a static must give each cluster for the measures (feet get their points from motion).
+NEEDED = {"pelvis": ("l_asis", "r_asis"), "thigh": ("knee_lat", "knee_med"),
+          "shank": ("ankle_lat", "ankle_med"), "foot": ()}  # fmt: skip
+
+
+@dataclass
+class Landmarks:
+    """The trial with its virtual points, the resolved roles, warnings and settings used."""
+
+    trial: object
+    found: markersets.Resolution
+    warnings: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+
+def _missing_for_clusters(trial, mapping: dict) -> list[str]:
+    """Roles a cluster of the trial could carry but no label fills."""
+    out = []
+    for key in clusters.cluster_labels(trial.labels):
+        segment = key.partition("_")[2] or key
+        roles = NEEDED[segment] if key == "pelvis" else [f"{key[0]}_{r}" for r in NEEDED[segment]]
+        out += [r for r in roles if r not in mapping]
+    return out
+
+
+def _calibrate(trial, found, static, markerset: str, out: Landmarks):
+    static_found = markersets.resolve_roles(static, markerset)
+    static = markersets.derive(static, static_found)
+    cal = clusters.calibrate(trial, found.mapping, static, static_found.mapping)
+    missing = [r for r in _missing_for_clusters(trial, found.mapping) if r not in cal.roles]
+    if missing and not cal.roles and _missing_for_clusters(trial, found.mapping):
+        out.warnings.append(
+            f"{static.path.name}: has none of the landmarks {trial.path.name}'s clusters need "
+            f"({', '.join(missing)}): nothing was calibrated from it"
+        )
+    elif missing:
+        out.warnings.append(
+            f"{static.path.name}: lacks {', '.join(missing)}, so the clusters cannot carry them"
+        )
+    for role, (label, rule) in cal.roles.items():
+        found.mapping[role], found.rules[role] = label, rule
+    out.settings["static_fit_residual_mm"] = cal.residual_mm
+    return markersets.with_points(trial, cal.points)
+
+
+def _cluster_feet(trial, found, out: Landmarks):
+    """Rear-foot centre and forefoot pivot of feet marked by a cluster only (for events)."""
+    points = {}
+    groups = clusters.cluster_labels(trial.labels)
+    for side in ("l", "r"):
+        labels = groups.get(f"{side}_foot", [])
+        if any(f"{side}_{r}" in found.mapping for r in FOOT_ROLES) or len(labels) < 3:
+            continue
+        cluster, dropped = clusters.drop_nonrigid(
+            np.stack([trial.marker(label) for label in labels], axis=1)
+        )
+        if dropped:
+            out.warnings.append(
+                f"{side.upper()} foot cluster: {dropped} frame(s) where it is not rigid (a "
+                "swapped or ghost marker) were treated as gaps"
+            )
+        via = f"{labels[0]}..{labels[-1]}"
+        points[f"{side}_heel@cluster"] = np.nanmean(cluster, axis=1)
+        rear = events.kinematic_stances(
+            {side: cluster}, fs_hz=trial.markers_hz, min_stance_s=clusters.REAR_FOOT_MIN_LOW_S
+        )
+        points[f"{side}_toe@pivot"] = clusters.forefoot_pivot(
+            cluster, [s.to_s for s in rear], fs_hz=trial.markers_hz
+        )
+        found.mapping[f"{side}_heel"] = f"{side}_heel@cluster"
+        found.rules[f"{side}_heel"] = f"derived: centre of the foot cluster {via} (rear foot)"
+        found.mapping[f"{side}_toe"] = f"{side}_toe@pivot"
+        found.rules[f"{side}_toe"] = f"derived: forefoot pivot of the foot cluster {via}"
+    if points:
+        out.settings["forefoot_pivot_window_s"] = clusters.PIVOT_WINDOW_S
+    return markersets.with_points(trial, points)
+
+
+def landmarks(trial, /, *, static=None, markerset: str = "auto") -> Landmarks:
+    """Resolve, derive and calibrate every landmark role of one trial.
+
+    Parameters
+    ----------
+    trial : Trial
+        The dynamic trial.
+    static : Trial, optional
+        Its static calibration trial (resolved with the same rules).
+    markerset : str
+        ``auto``, a built-in name or a YAML file (:func:`lbprun.markersets.resolve_roles`).
+
+    Returns
+    -------
+    Landmarks
+
+    Raises
+    ------
+    lbprun.kinematics.clusters.StaticMismatchError
+        The static does not fit the dynamic trial (one sentence naming the static).
+    lbprun.markersets.MarkerSetError
+        The marker set cannot be used.
+    """
+    found = markersets.resolve_roles(trial, markerset)
+    out = Landmarks(trial, found)
+    trial = markersets.derive(trial, found)
+    if static is not None:
+        trial = _calibrate(trial, found, static, markerset, out)
+    out.trial = _cluster_feet(trial, found, out)
+    if found.ambiguous:
+        out.warnings.append(
+            "ambiguous labels left unmatched: "
+            + "; ".join(
+                f"{r} claimed by {', '.join(labels)}" for r, labels in found.ambiguous.items()
+            )
+        )
+    return out
+
+
+def name_calibrated_models(settings: dict, found: markersets.Resolution, /) -> dict:
+    """Call a knee model ``jcs_static_calibrated`` when its landmarks came from the static."""
+    out = dict(settings)
+    for side in ("L", "R"):
+        roles = [f"{side.lower()}_{r}" for r in ("knee_lat", "knee_med", "ankle_lat", "ankle_med")]
+        calibrated = any(found.rules.get(r, "").startswith("static-calibrated") for r in roles)
+        if out.get(f"knee_model_{side}") == "jcs" and calibrated:
+            out[f"knee_model_{side}"] = "jcs_static_calibrated"
+    return out
