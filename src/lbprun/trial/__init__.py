@@ -103,7 +103,7 @@ def process(
         trial,
         mapping,
         found,
-        static=None,  # its landmarks are already carried by the clusters (trial.landmarks)
+        static=static_trial,
         mass_kg=mass_kg,
         settings=settings,
     )
