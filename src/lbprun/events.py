@@ -1071,6 +1071,12 @@ def _auto(trial, feet: dict, plate: list[Stance], settings) -> tuple[list, list[
         "kinematic_td_sd_ms": round(1000 * cal.td_sd_s, 2) if cal.n > 1 else None,
         "kinematic_to_bias_ms": round(1000 * cal.to_bias_s, 2) if cal.n else None,
         "kinematic_to_sd_ms": round(1000 * cal.to_sd_s, 2) if cal.n > 1 else None,
+        "kinematic_td_mean_abs_ms": round(1000 * float(np.mean(np.abs(cal.td_diff_s))), 2)
+        if cal.n
+        else None,
+        "kinematic_to_mean_abs_ms": round(1000 * float(np.mean(np.abs(cal.to_diff_s))), 2)
+        if cal.n
+        else None,
         "kinematic_calibrated": cal.n >= settings.calibration_min_stances,
     }
     stances, warnings = combine(

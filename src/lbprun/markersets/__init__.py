@@ -428,8 +428,8 @@ def resolve_roles(trial, /, markerset: str = "auto") -> Resolution:
     more, more_rules, ambiguous = _from_vocabulary(
         labels, set(mapping) | off, set(mapping.values())
     )
-    if more and not mapping:
-        name = "vocabulary"
+    if not mapping:  # no built-in label at all: say so rather than name an empty set
+        name = "vocabulary" if more else "none"
     mapping |= more
     rules |= more_rules
     clusters = {label for label in labels if CLUSTER_LABEL.match(label)}

@@ -56,6 +56,8 @@ def _calibrate(trial, found, static, markerset: str, out: Landmarks):
         out.warnings.append(
             f"{static.path.name}: lacks {', '.join(missing)}, so the clusters cannot carry them"
         )
+    if cal.roles:
+        found.name = "static_clusters" if found.name == "none" else f"{found.name}+static_clusters"
     for role, (label, rule) in cal.roles.items():
         found.mapping[role], found.rules[role] = label, rule
     out.settings["static_fit_residual_mm"] = cal.residual_mm
