@@ -114,7 +114,9 @@ def test_short_overground_record_is_not_a_treadmill():
     trial = synthetic_trial(plate, 80)
     feet = feet_at(80, left_xy=(0.3, 0.45), right_xy=(0.3, -1.0))
     found = ev.detect(trial, feet=feet, settings=Settings(event_source="plate"))
-    assert found.plates[0] == {"treadmill": False, "treadmill_reason": None, "threshold_n": 20.0}
+    assert found.plates[0] == {
+        "treadmill": False, "treadmill_reason": None, "threshold_n": 20.0, "force_cutoff_hz": 50.0
+    }  # fmt: skip
     assert found.settings["plates"]["0"]["threshold_n"] == 20.0
     assert found.treadmill_plates == set()
     # the same contact with the foot carried backwards at 1 m/s by a belt is a treadmill

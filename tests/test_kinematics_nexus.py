@@ -17,6 +17,8 @@ from lbprun.kinematics import (
     segment_angles,
     stride_amplitudes,
 )
+from lbprun.kinematics.rotations import euler_from_matrix, matrix_from_euler
+from lbprun.signals import cut_cycles
 
 NEXUS = ("btkdata/PiG_Motion-FlatFoot-Full.c3d", "gaitalytics/treadmill_events.c3d")
 WORKSTATION = ("c3dorg-via-btkdata/sample09/PlugInC3D.c3d",)
@@ -168,3 +170,99 @@ def test_static_calibration_reconstructs_lateral_landmarks_in_running(c3d_dir):
             error_mm = 1000 * np.nanmedian(np.linalg.norm(rebuilt - dynamic.marker(point), axis=1))
             # Thigh soft-tissue artefact in running is large (measured 19-26 mm median here).
             assert error_mm < (10.0 if point.endswith("MAL") else 30.0)
+
+
+# ------------------------------------------------------- what `lbprun extract` gives users
+
+# Every shared file with Nexus/Workstation Plug-in Gait outputs and strides, and the number of
+# valid strides the pipeline finds in it (so that the checks below cannot pass on none).
+# Not here: PiG_Calibration-FlatFoot-Full (a static trial, no stride); others/parameterOverflow
+# (btk's parameter test: every pelvis and leg marker is missing, so there is no knee or pelvis
+# to compare); sample04/sub_labels (knee alignment device, see the xfail above).
+EXTRACTED = {
+    "gaitalytics/treadmill_events.c3d": 18,
+    "btkdata/PiG_Motion-FlatFoot-Full.c3d": 3,
+    "c3dorg-via-btkdata/sample09/PlugInC3D.c3d": 1,
+}
+
+
+@pytest.fixture(scope="module", params=list(EXTRACTED))
+def extracted(request, c3d_dir, tmp_path_factory):
+    """The trial and what `lbprun extract` wrote for it (strides table, waveforms)."""
+    import pandas as pd
+
+    from lbprun import cli
+
+    out = tmp_path_factory.mktemp("nexus") / "out"
+    assert cli.main(["extract", str(c3d_dir / request.param), "--out", str(out)]) == 0
+    with np.load(out / "waveforms.npz") as npz:
+        waves = {k: npz[k] for k in npz.files}
+    strides = pd.read_csv(out / "strides.csv")
+    assert strides["valid"].sum() == EXTRACTED[request.param]
+    return load(c3d_dir / request.param), strides, waves
+
+
+def _nexus_cycle(trial, row, series: np.ndarray) -> np.ndarray:
+    """A Nexus series cut at the stride's own (pipeline) events, as waveforms.npz is."""
+    fs = trial.markers_hz
+    return cut_cycles(series, starts=[row.td_s * fs], stops=[row.next_td_s * fs])[0]
+
+
+def _valid_rows(strides):
+    return [(i, row) for i, row in strides.iterrows() if row["valid"]]
+
+
+def test_extracted_knee_waveform_matches_nexus_per_stride(extracted):
+    # issue 11: on treadmill_events the pipeline mixed the Plug-in Gait lateral knee marker with
+    # another set's medial epicondyle marker (5-7 deg RMS); it now runs Plug-in Gait's model
+    trial, strides, waves = extracted
+    for i, row in _valid_rows(strides):
+        nexus = _nexus_cycle(trial, row, trial.model_outputs[f"{row.side}KneeAngles"][:, 0])
+        ours = waves["knee_flex_deg"][i]
+        assert np.sqrt(np.mean((ours - nexus) ** 2)) <= 1.0, (row.side, row.td_s)
+        assert np.corrcoef(ours, nexus)[0, 1] >= 0.999, (row.side, row.td_s)
+
+
+def _nexus_pelvis_rotation_first(trial, side: str) -> np.ndarray:
+    """Nexus's PelvisAngles (Plug-in Gait's tilt-first YXZ) re-expressed rotation-first (ZXY).
+
+    The two sequences describe the same orientation; only the split into three angles differs
+    (SCIENCE.md uses rotation first, Baker 2001). Plug-in Gait reports left-side obliquity and
+    rotation with the sign flipped (positive = own side up / forward).
+    """
+    tilt, obliquity, rotation = trial.model_outputs[f"{side}PelvisAngles"].T
+    if side == "R":
+        obliquity = -obliquity
+    else:
+        rotation = -rotation
+    rot = matrix_from_euler(np.column_stack([tilt, obliquity, rotation]), seq="yxz")
+    return euler_from_matrix(rot, seq="zxy")[:, 0]
+
+
+def test_extracted_pelvis_rotation_matches_nexus_per_stride(extracted):
+    trial, strides, waves = extracted
+    for i, row in _valid_rows(strides):
+        nexus = _nexus_cycle(trial, row, _nexus_pelvis_rotation_first(trial, row.side))
+        # waveforms.npz mirrors left strides (so both sides' curves align): undo it here
+        ours = waves["pelvis_rot_deg"][i] * (-1.0 if row.side == "L" else 1.0)
+        assert np.sqrt(np.mean((ours - nexus) ** 2)) <= 1.0, (row.side, row.td_s)
+
+
+def test_extracted_thorax_rotation_differs_from_nexus_by_the_frame_definition(extracted):
+    """ISB thorax (SCIENCE.md, Wu 2005) vs Plug-in Gait's thorax: a documented difference.
+
+    Measured per stride: 0.9-1.2 deg RMS on treadmill_events, 2.9-3.2 deg on PiG_Motion, mostly
+    a constant offset (at most 1.1 deg RMS left after removing it). Plug-in Gait's own thorax
+    frame gives Nexus's amplitudes to 0.5 deg
+    (test_thorax_rotation_amplitude_within_half_degree_of_nexus).
+    """
+    trial, strides, waves = extracted
+    if "RThoraxAngles" not in trial.model_outputs:
+        assert waves["thorax_rot_deg"].size == 0 or "sample09" in str(trial.path)
+        return
+    for i, row in _valid_rows(strides):
+        nexus = _nexus_cycle(trial, row, trial.model_outputs[f"{row.side}ThoraxAngles"][:, 2])
+        ours = waves["thorax_rot_deg"][i]  # mirrored for L, as Nexus's left-side sign
+        diff = ours - nexus
+        assert np.sqrt(np.mean(diff**2)) <= 3.5, (row.side, row.td_s)
+        assert np.sqrt(np.mean((diff - diff.mean()) ** 2)) <= 1.5, (row.side, row.td_s)

@@ -59,6 +59,7 @@ __all__ = [
     "detect",
     "file_stances",
     "foot_markers",
+    "force_lowpass",
     "handsaker_stances",
     "is_treadmill",
     "kinematic_stances",
@@ -327,11 +328,41 @@ def _on_plate(points: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return finite.any(axis=-1) & (inside | ~finite).all(axis=-1)
 
 
+def force_lowpass(vgrf_n: np.ndarray, /, *, fs_hz: float, cutoff_hz: float, order: int):
+    """Low-pass filtered force; a cut-off at or above Nyquist leaves the force as sampled.
+
+    Some files store the plates at the marker rate (100 Hz): a 50 Hz cut-off is then no
+    filter at all, and the trial is measured on the force as sampled rather than lost
+    (:func:`plate_stances` warns, and ``trial.json`` records it per plate).
+
+    Parameters
+    ----------
+    vgrf_n : ndarray
+        Force samples along axis 0.
+    fs_hz, cutoff_hz : float
+        Sampling rate and cut-off (Hz).
+    order : int
+        Butterworth order.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> force_lowpass(np.array([0.0, 10.0, 0.0]), fs_hz=100.0, cutoff_hz=50.0, order=4)
+    array([ 0., 10.,  0.])
+    """
+    if cutoff_hz >= fs_hz / 2:
+        return np.array(vgrf_n, dtype=float)
+    return butter_lowpass(vgrf_n, fs_hz=fs_hz, cutoff_hz=cutoff_hz, order=order)
+
+
 def _plate_contacts(
     plate, fs_hz: float, threshold_n: float, cutoff_hz: float, order: int, *, min_peak_n: float
 ):
     """Filter the vertical force; return it and the complete contacts that look like stances."""
-    vertical = butter_lowpass(
+    vertical = force_lowpass(
         np.nan_to_num(plate.force_n[:, 2]), fs_hz=fs_hz, cutoff_hz=cutoff_hz, order=order
     )
     on, off = threshold_crossings(vertical, threshold=threshold_n, fs_hz=fs_hz)
@@ -431,7 +462,13 @@ def _plate_kind(trial, plate, feet, settings) -> dict:
         plate, fs_hz=trial.analog_hz, feet=feet, markers_hz=trial.markers_hz, settings=settings
     )
     level = settings.plate_threshold_treadmill_n if why else settings.plate_threshold_overground_n
-    return {"treadmill": bool(why), "treadmill_reason": why or None, "threshold_n": level}
+    cutoff = settings.force_cutoff_hz if settings.force_cutoff_hz < trial.analog_hz / 2 else None
+    return {
+        "treadmill": bool(why),
+        "treadmill_reason": why or None,
+        "threshold_n": level,
+        "force_cutoff_hz": cutoff,
+    }
 
 
 def _plates(trial, feet, settings) -> tuple[list, list, dict, dict]:
@@ -442,6 +479,11 @@ def _plates(trial, feet, settings) -> tuple[list, list, dict, dict]:
     """
     stances, warnings, forces, kinds = [], [], {}, {}
     force_filter = (settings.force_cutoff_hz, settings.filter_order)
+    if trial.plates and settings.force_cutoff_hz >= trial.analog_hz / 2:
+        warnings.append(
+            f"force cut-off {settings.force_cutoff_hz:g} Hz is not below the Nyquist frequency "
+            f"of the {trial.analog_hz:g} Hz plate signals: forces used as sampled (unfiltered)"
+        )
     for plate in trial.plates:
         kinds[plate.index] = kind = _plate_kind(trial, plate, feet, settings)
         vertical, on, off = _plate_contacts(

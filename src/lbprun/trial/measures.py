@@ -18,7 +18,7 @@ from lbprun import events as ev
 from lbprun import kinetics
 from lbprun.outputs import N_POINTS, STRIDE_WAVEFORMS
 from lbprun.settings import Settings
-from lbprun.signals import butter_lowpass, cut_cycles
+from lbprun.signals import cut_cycles
 from lbprun.trial.series import Series, angle_series
 
 COORDINATION_KEYS = (
@@ -317,7 +317,7 @@ def _filtered_plates(trial, plates, settings: Settings, known: dict) -> dict[int
         out[i] = (
             known[key]
             if key in known
-            else butter_lowpass(
+            else ev.force_lowpass(
                 trial.plates[i].vertical_n,
                 fs_hz=trial.analog_hz,
                 cutoff_hz=settings.force_cutoff_hz,

@@ -165,9 +165,18 @@ def _calibrated_points(trial, static, roles: dict, side: str, out: Series) -> di
     return points
 
 
-def _leg_model(roles: dict, side: str, static_points: dict) -> str | None:
-    """Most faithful knee model available: anatomical markers, static calibration, PiG wands."""
+def _leg_model(roles: dict, side: str, static_points: dict, processing: dict) -> str | None:
+    """Most faithful knee model available: anatomical markers, static calibration, PiG wands.
+
+    A file prepared for Plug-in Gait (wands and the side's knee width in its PROCESSING
+    group) gets Plug-in Gait's own model even when medial markers are also present: SCIENCE.md
+    asks for results that agree with Vicon Nexus on Plug-in Gait data, and the midpoint of a
+    lateral PiG marker and a medial marker of another set is neither model (5-7 deg RMS from
+    the file's own KneeAngles on gaitalytics/treadmill_events.c3d).
+    """
     s = side.lower()
+    if all(f"{s}_{r}" in roles for r in PIG_LEG) and f"{side}KneeWidth" in processing:
+        return "plug_in_gait"
     if all(f"{s}_{r}" in roles for r in JCS_LEG):
         return "jcs"
     if all(f"{s}_{r}" in {**roles, **static_points} for r in JCS_LEG):
@@ -203,7 +212,7 @@ def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series, poses=Non
     for side in ("L", "R"):
         s = side.lower()
         extra = _calibrated_points(trial, static, roles, side, out) if static else {}
-        model = _leg_model(roles, side, extra)
+        model = _leg_model(roles, side, extra, trial.metadata.get("processing", {}))
         out.settings[f"knee_model_{side}"] = model
         if model is None and _pose_knee(poses, side, out):
             continue
