@@ -90,7 +90,7 @@ def describe(trial, /, *, markerset: str = "auto", loaded_n: float | None = None
         "reader": trial.metadata.get("reader", ""),
         "n_markers": len(trial.labels),
         "model_outputs": sorted(trial.model_outputs),
-        "markerset": name,
+        "markerset": "markerless" if trial.markerless else name,
         "roles": {role: mapping.get(role) for role in ROLES},
         "plates": plates,
         "plate_loaded_n": loaded_n,
@@ -99,7 +99,17 @@ def describe(trial, /, *, markerset: str = "auto", loaded_n: float | None = None
             for e in trial.events
         ],
         "warnings": list(trial.warnings),
+        **_pose_summary(trial),
     }
+
+
+def _pose_summary(trial) -> dict:
+    """Markerless facts: whether the trial has no markers, its segments and tracked share."""
+    segments = {
+        name: round(float(np.isfinite(pose[:, 0, 0]).mean()), 3)
+        for name, pose in trial.poses.items()
+    }
+    return {"markerless": trial.markerless, "segments": segments}
 
 
 def _format_text(info: dict) -> str:
@@ -115,6 +125,10 @@ def _format_text(info: dict) -> str:
         f"marker set      {info['markerset']}",
     ]
     lines += [f"  {role:<14}{label or 'missing'}" for role, label in info["roles"].items()]
+    if info["segments"]:
+        kind = "markerless, " if info["markerless"] else ""
+        lines.append(f"segment poses   {len(info['segments'])} ({kind}share of frames tracked)")
+        lines += [f"  {name:<14}{share:.0%}" for name, share in info["segments"].items()]
     lines.append(f"force plates    {len(info['plates'])}")
     for p in info["plates"]:
         state = "loaded" if p["loaded"] else "unloaded"

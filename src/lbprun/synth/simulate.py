@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from lbprun.synth import poses as synth_poses
 from lbprun.synth.grf import Plate, StanceForce, shear_bw, vgrf_bw
 from lbprun.synth.legs import Runner, Stance
 from lbprun.synth.markers import all_markers
@@ -143,7 +144,9 @@ def processing_parameters(params: TrialParams, /) -> dict[str, float]:
     return out
 
 
-def simulate_trial(params: TrialParams, /, *, seed: int) -> tuple[dict, dict]:
+def simulate_trial(
+    params: TrialParams, /, *, seed: int, poses: tuple[str, ...] = (), markers: bool = True
+) -> tuple[dict, dict]:
     """Simulate one running trial.
 
     Parameters
@@ -152,6 +155,12 @@ def simulate_trial(params: TrialParams, /, *, seed: int) -> tuple[dict, dict]:
         Subject and trial parameters.
     seed : int
         Random seed (events, stride-to-stride scatter, noise): same seed, same trial.
+    poses : tuple of str, optional
+        Segments to also write as markerless poses (:data:`lbprun.synth.poses.SEGMENTS`),
+        noiseless; the truth then holds each foot's heel, ball and toe tip
+        (``series["foot_landmarks"]``).
+    markers : bool, optional
+        ``False`` writes no markers (a markerless trial).
 
     Returns
     -------
@@ -164,6 +173,7 @@ def simulate_trial(params: TrialParams, /, *, seed: int) -> tuple[dict, dict]:
         ``trial`` (dict of trial-level measures), ``stances`` and ``strides`` (lists of
         dicts), ``series`` (noiseless angles, joint centres and forces for tests).
     """
+    markers_wanted = markers
     rng = np.random.default_rng(seed)
     runner = Runner(params, rng)
     plates = TREADMILL if params.setup == "treadmill" else RUNWAY
@@ -178,10 +188,12 @@ def simulate_trial(params: TrialParams, /, *, seed: int) -> tuple[dict, dict]:
     truth["series"] |= {"t_analog": t_analog, "force_n": force, "cop_m": cop}
     markers = all_markers(runner, t)
     truth["series"]["markers_m"] = markers
-    markers = _noisy_markers(params, markers, t, rng)
+    markers = _noisy_markers(params, markers, t, rng) if markers_wanted else {}
     data = {
         "labels": list(markers),
-        "markers_m": np.stack(list(markers.values()), axis=1),
+        "markers_m": np.stack(list(markers.values()), axis=1)
+        if markers
+        else np.zeros((len(t), 0, 3)),
         "markers_hz": params.markers_hz,
         "analog_hz": params.analog_hz,
         "analog_labels": [
@@ -193,6 +205,14 @@ def simulate_trial(params: TrialParams, /, *, seed: int) -> tuple[dict, dict]:
         "processing": processing_parameters(params),
         "subject": params.subject,
     }
+    if poses:
+        data["poses"] = {
+            k: v for k, v in synth_poses.segment_poses(runner, t).items() if k in poses
+        }
+        data["pose_landmarks"] = synth_poses.landmark_parameters(params.scale)
+        truth["series"]["foot_landmarks"] = {
+            side: synth_poses.foot_landmarks(runner, t, side) for side in ("L", "R")
+        }
     return data, truth
 
 

@@ -76,5 +76,25 @@ def write_c3d(path: str | Path, data: dict, /) -> Path:
     _add(c3d, "SUBJECTS", "NAMES", [data.get("subject", "synth")])
     _add(c3d, "SUBJECTS", "USED", [1], integer=True)
     _add(c3d, "MANUFACTURER", "SOFTWARE", ["lbprun.synth"])
+    if data.get("poses"):
+        _rotation_group(c3d, data, scale=1000.0)
     c3d.write(str(path))
     return path
+
+
+def _rotation_group(c3d, data: dict, *, scale: float) -> None:
+    """Segment poses as Theia3D writes them: ROTATION group (``<segment>_4X4``) + THEIA3D.
+
+    Translations and landmark lengths follow POINT:UNITS (mm here), as the loader expects.
+    ezc3d writes the ROTATION data block and its DATA_START and RATIO itself.
+    """
+    names = list(data["poses"])
+    rot = np.stack([data["poses"][n] for n in names], axis=0).astype(float)  # (S, n, 4, 4)
+    rot[:, :, :3, 3] *= scale
+    c3d["data"]["rotations"] = np.transpose(rot, (2, 3, 0, 1))  # 4 x 4 x segments x frames
+    c3d.add_parameter("ROTATION", "LABELS", [f"{n}_4X4" for n in names])
+    _add(c3d, "ROTATION", "USED", [len(names)], integer=True)
+    _add(c3d, "ROTATION", "RATE", [float(data["markers_hz"])])
+    for key, value in data.get("pose_landmarks", {}).items():
+        length = np.asarray(value, dtype=float) * scale
+        _add(c3d, "THEIA3D", key, length.reshape(-1, 1) if length.size == 3 else [float(length[0])])
