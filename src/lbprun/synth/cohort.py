@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lbprun.synth.params import TrialParams
+from lbprun.synth.poses import SEGMENTS
 from lbprun.synth.simulate import noiseless, simulate_trial
 from lbprun.synth.writer import write_c3d
 
@@ -54,6 +55,7 @@ class CohortSpec:
     markers_hz: float = 200.0
     analog_hz: float = 1000.0
     noise: bool = True
+    markerless_subjects: tuple[str, ...] = ()  # their trials hold segment poses, no markers
 
 
 def condition_name(speed_mps: float, /) -> str:
@@ -136,7 +138,8 @@ def write_cohort(out_dir: str | Path, /, spec: CohortSpec | None = None, **optio
         Fields of :class:`CohortSpec` overriding ``spec``: ``n_per_group=10``,
         ``speeds_mps=(2.5, 3.5)``, ``seed=1``, ``duration_s`` (10 s treadmill, 3.5 s
         overground), ``setup="treadmill"`` or ``"overground"``, ``markers_hz=200``,
-        ``analog_hz=1000``, ``noise=True``.
+        ``analog_hz=1000``, ``noise=True``, ``markerless_subjects=()`` (subjects whose
+        trials are written as markerless segment poses).
 
     Returns
     -------
@@ -161,13 +164,17 @@ def write_cohort(out_dir: str | Path, /, spec: CohortSpec | None = None, **optio
     for i, subject in subjects.iterrows():
         for j, speed in enumerate(spec.speeds_mps):
             params = trial_params(subject, float(speed), spec)
-            _write_trial(out, params, int(trial_seeds[i, j]), tables)
+            markerless = params.subject in spec.markerless_subjects
+            _write_trial(out, params, int(trial_seeds[i, j]), tables, markerless=markerless)
     return _write_tables(out, subjects, tables)
 
 
-def _write_trial(out: Path, params: TrialParams, seed: int, tables: dict) -> None:
-    """Simulate and write one trial; append its rows to the tables."""
-    data, truth = simulate_trial(params, seed=seed)
+def _write_trial(
+    out: Path, params: TrialParams, seed: int, tables: dict, *, markerless: bool = False
+) -> None:
+    """Simulate and write one trial (markerless: segment poses only); append its truth rows."""
+    poses = SEGMENTS if markerless else ()
+    data, truth = simulate_trial(params, seed=seed, poses=poses, markers=not markerless)
     rel = Path("c3d") / f"{params.subject}_{params.condition}.c3d"
     write_c3d(out / rel, data)
     keys = {"subject": params.subject, "trial": params.trial}
