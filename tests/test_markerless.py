@@ -145,7 +145,10 @@ def test_events_from_poses_within_one_frame_of_heel_toe_truth(synthetic, tmp_pat
     landmarks = run["truth"]["series"]["foot_landmarks"]
     feet = {
         side: pose_kin.contact_point(
-            landmarks[side], fs_hz=fs, floor_window_s=settings.pose_floor_window_s
+            landmarks[side],
+            fs_hz=fs,
+            floor_window_s=settings.pose_floor_window_s,
+            bump_window_s=settings.pose_bump_window_s,
         )
         for side in ("L", "R")
     }
@@ -277,6 +280,25 @@ def test_theia_values_are_plausible(theia_run):
     assert 5 < s["knee_flex_td_deg"] < 35 and 30 < s["knee_flex_peak_stance_deg"] < 55
     assert 0 < s["trunk_incl_td_deg"] < 25
     print({k: round(s[k], 1) for k in ("pelvis_rot_rom_deg", "thorax_rot_rom_deg", "crp_marp_deg")})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("pose_bump_window_s", 0.0), ("pose_floor_window_s", 0.1)]
+)
+def test_theia_event_settings_are_recorded_and_matter(theia, theia_run, tmp_path, key, value):
+    """Without the opening, the rebounding heel of the left stance at 12.35 s moves its TD."""
+    settings = Settings(**{key: value})
+    changed = _extract(theia, tmp_path / "out", 70.0, settings)
+    assert changed["settings"][key] == value and theia_run["settings"][key] != value
+    before, after = theia_run["stances_df"], changed["stances_df"]
+    assert len(before) != len(after) or not np.allclose(before.td_s, after.td_s)
+
+
+def test_theia_left_touchdown_before_the_heel_rebound(theia_run):
+    stances = theia_run["stances_df"]
+    first_left = stances[stances.side == "L"].iloc[0]
+    assert first_left.td_s == pytest.approx(12.357, abs=1 / 85)
+    assert 0.19 < first_left.stance_time_s < 0.23 and first_left.knee_flex_td_deg < 30
 
 
 def _rotation_data_offset(path: Path) -> tuple[int, int]:

@@ -51,8 +51,14 @@ CHANGES = {
     "coherence_min_segments": (1, "coherence_stride"),
 }
 # not shown on JA1Gait21: no marker gap longer than the default fill, no treadmill plate, no
-# markerless poses (pose_floor_window_s, issue 14)
-ELSEWHERE = {"max_gap_frames", "plate_threshold_treadmill_n", "markerset", "pose_floor_window_s"}
+# markerless poses (pose_floor_window_s, pose_bump_window_s: tests/test_markerless.py)
+ELSEWHERE = {
+    "max_gap_frames",
+    "plate_threshold_treadmill_n",
+    "markerset",
+    "pose_floor_window_s",
+    "pose_bump_window_s",
+}
 FAST = ("force_cutoff_hz", "treadmill_min_contacts", "gravity_m_s2", "coherence_min_segments")
 
 

@@ -38,6 +38,7 @@ class Settings:
     min_stride_s: float = 0.3
     max_stride_s: float = 2.5
     pose_floor_window_s: float = 0.25  # markerless feet: half-width of the local-floor window
+    pose_bump_window_s: float = 0.05  # markerless feet: clearance bumps shorter than this ignored
     # kinetics
     impact_peak_window_pct: float = 25.0
     impact_peak_prominence_bw: float = 0.05

@@ -53,7 +53,10 @@ def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict
         points = pose_kin.foot_points(trial.poses, landmarks, side) if trial.poses else None
         if points is not None:
             out[side] = pose_kin.contact_point(
-                points, fs_hz=trial.markers_hz, floor_window_s=settings.pose_floor_window_s
+                points,
+                fs_hz=trial.markers_hz,
+                floor_window_s=settings.pose_floor_window_s,
+                bump_window_s=settings.pose_bump_window_s,
             )
             sources[f"event_feet_{side}"] = "poses"
     return out, sources
