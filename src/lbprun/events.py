@@ -286,7 +286,8 @@ def foot_markers(trial, /, mapping: dict[str, str] | None = None) -> dict[str, n
     -------
     dict
         ``{"L": array, "R": array}`` with the heel, toe, first- (and fifth-, if mapped)
-        metatarsal markers present (a side with none is left out).
+        metatarsal markers present, and any role named ``{side}_foot_*`` (points of the foot
+        such as a foot cluster's markers); a side with none is left out.
     """
     if mapping is None:
         from lbprun.markersets import resolve
@@ -295,6 +296,8 @@ def foot_markers(trial, /, mapping: dict[str, str] | None = None) -> dict[str, n
     feet = {}
     for side in ("L", "R"):
         labels = [mapping[r] for r in (f"{side.lower()}_{s}" for s in FOOT_ROLES) if r in mapping]
+        # further points rigid with the foot (a foot cluster's markers: lbprun.trial.landmarks)
+        labels += [label for r, label in mapping.items() if r.startswith(f"{side.lower()}_foot_")]
         if labels:
             feet[side] = np.stack([trial.marker(label) for label in labels], axis=1)
     return feet

@@ -65,7 +65,7 @@ def _calibrate(trial, found, static, markerset: str, out: Landmarks):
 
 
 def _cluster_feet(trial, found, out: Landmarks):
-    """Rear-foot centre and forefoot pivot of feet marked by a cluster only (for events)."""
+    """Foot-cluster markers and forefoot pivot of feet marked by a cluster only (for events)."""
     points = {}
     groups = clusters.cluster_labels(trial.labels)
     for side in ("l", "r"):
@@ -81,15 +81,18 @@ def _cluster_feet(trial, found, out: Landmarks):
                 "swapped or ghost marker) were treated as gaps"
             )
         via = f"{labels[0]}..{labels[-1]}"
-        points[f"{side}_heel@cluster"] = np.nanmean(cluster, axis=1)
         rear = events.kinematic_stances(
             {side: cluster}, fs_hz=trial.markers_hz, min_stance_s=clusters.REAR_FOOT_MIN_LOW_S
         )
         points[f"{side}_toe@pivot"] = clusters.forefoot_pivot(
             cluster, [s.to_s for s in rear], fs_hz=trial.markers_hz
         )
-        found.mapping[f"{side}_heel"] = f"{side}_heel@cluster"
-        found.rules[f"{side}_heel"] = f"derived: centre of the foot cluster {via} (rear foot)"
+        for i, raw in enumerate(labels):  # the cluster stands for the rear foot (events)
+            label = f"{raw}@rigid" if dropped else raw
+            if dropped:
+                points[label] = cluster[:, i]
+            found.mapping[f"{side}_foot_{i + 1}"] = label
+            found.rules[f"{side}_foot_{i + 1}"] = "foot cluster marker (rear foot, for events)"
         found.mapping[f"{side}_toe"] = f"{side}_toe@pivot"
         found.rules[f"{side}_toe"] = f"derived: forefoot pivot of the foot cluster {via}"
     if points:
