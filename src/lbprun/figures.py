@@ -60,7 +60,7 @@ WAVEFORMS = {  # waveform: (y label, x label)
     "pelvis_rot_deg": ("Pelvis rotation (°)", "Stride (%)"),
     "thorax_rot_deg": ("Thorax rotation (°)", "Stride (%)"),
     "trunk_rot_deg": ("Trunk rotation, thorax–pelvis (°)", "Stride (%)"),
-    "crp_deg": ("CRP, thorax − pelvis (°)", "Stride (%)"),
+    "crp_deg": ("CRP, thorax − pelvis (°; < 0: thorax lags)", "Stride (%)"),
     "vc_coupling_deg": ("Coupling angle (°)", "Stride (%)"),
     "knee_flex_deg": ("Knee flexion (°)", "Stride (%)"),
     "vgrf_bw": ("Vertical GRF (BW)", "Stance (%)"),
