@@ -105,6 +105,20 @@ def test_synthetic_pose_file_loads_as_markerless(synthetic):
     np.testing.assert_allclose(loaded.poses["l_shank"], truth, atol=1e-5)  # metres, Z up
 
 
+def test_non_rigid_and_zero_poses_become_untracked(synthetic, tmp_path):
+    data = {**synthetic["treadmill"]["data"]}
+    data["poses"] = dict(data["poses"])
+    torso = data["poses"]["torso"].copy()
+    torso[100:103, :3, :3] *= 1.5  # a corrupt matrix
+    torso[200:202, :3, :3] = 0.0  # all-zero, as some writers store an untracked segment
+    data["poses"]["torso"] = torso
+    loaded = c3d.load(_write(tmp_path, "corrupt", data))
+    bad = ~np.isfinite(loaded.poses["torso"][:, 0, 0])
+    assert np.flatnonzero(bad).tolist() == [100, 101, 102, 200, 201]
+    assert any("5 segment pose samples are not rigid rotations" in w for w in loaded.warnings)
+    assert np.isfinite(loaded.poses["pelvis"]).all()
+
+
 @pytest.mark.parametrize("setup", ["treadmill", "overground"])
 def test_synthetic_markerless_recovers_truth(synthetic, setup):
     run = synthetic[setup]

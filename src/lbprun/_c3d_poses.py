@@ -183,13 +183,14 @@ def raw_poses(raw: dict, frames: int, warnings: list[str], name: str) -> dict[st
 
 def _bad_samples(poses: np.ndarray) -> np.ndarray:
     """Flag samples that are not finite proper rotations (untracked, zero or corrupt)."""
-    r = np.nan_to_num(poses[..., :3, :3])
-    gram = np.einsum("...ji,...jk->...ik", r, r)
-    with np.errstate(invalid="ignore"):
-        off = np.abs(gram - np.eye(3)).max(axis=(-2, -1))
-        det = np.linalg.det(r)
     finite = np.isfinite(poses[..., :3, :]).all(axis=(-2, -1))
-    return ~finite | (off > _ORTHONORMAL_TOL) | (det < 0)
+    cols = [poses[finite][:, :3, i] for i in range(3)]  # elementwise: fast for 3 x 3 stacks
+    dots = [(cols[i] * cols[j]).sum(axis=1) - (i == j) for i in range(3) for j in range(i, 3)]
+    off = np.abs(np.stack(dots)).max(axis=0) if len(cols[0]) else np.zeros(0)
+    det = (cols[0] * np.cross(cols[1], cols[2])).sum(axis=1)
+    bad = ~finite
+    bad[finite] = (off > _ORTHONORMAL_TOL) | (det < 0)
+    return bad
 
 
 def positions(poses: dict[str, np.ndarray], /) -> np.ndarray:
@@ -226,8 +227,10 @@ def canonical(poses: dict, rotation: np.ndarray, scale: float, /) -> dict[str, n
     out = {}
     for name, pose in poses.items():
         new = np.array(pose, dtype=float)
-        new[:, :3, :3] = rotation @ pose[:, :3, :3]
-        new[:, :3, 3] = (pose[:, :3, 3] * scale) @ rotation.T
+        # rotation @ each (3, 4) block, as one matrix product over all frames
+        block = np.moveaxis(pose[:, :3, :], 1, 0).reshape(3, -1)
+        new[:, :3, :] = np.moveaxis((rotation @ block).reshape(3, len(pose), 4), 0, 1)
+        new[:, :3, 3] *= scale
         out[name] = new
     return out
 

@@ -72,7 +72,7 @@ def orthonormal(rot: np.ndarray, /) -> np.ndarray:
         u, _, vt = np.linalg.svd(rot[ok])
         fix = np.ones((int(ok.sum()), 3))
         fix[:, 2] = np.sign(np.linalg.det(u @ vt))
-        out[ok] = np.einsum("nij,nj,njk->nik", u, fix, vt)
+        out[ok] = (u * fix[:, None, :]) @ vt
     return out
 
 
@@ -81,23 +81,23 @@ def smooth(pose: np.ndarray, /, *, filt: Filter | None) -> np.ndarray:
 
     Matrix elements and origin are filtered with the gap-aware Butterworth filter (short
     untracked stretches filled, long ones left NaN), so poses and markers see the same
-    filter. ``filt=None`` returns the poses unchanged.
+    filter. ``filt=None`` returns the poses unchanged. Several segments at once: (n, k, 4, 4).
     """
     pose = np.asarray(pose, dtype=float)
     if filt is None:
         return pose
-    flat = pose[:, :3, :].reshape(len(pose), 12)
+    n = len(pose)
     out = butter_lowpass(
-        flat,
+        pose[..., :3, :].reshape(n, -1),
         fs_hz=filt.fs_hz,
         cutoff_hz=filt.cutoff_hz,
         order=filt.order,
         max_gap_frames=filt.max_gap_frames,
-    ).reshape(len(pose), 3, 4)
-    result = np.tile(np.eye(4), (len(pose), 1, 1))
-    result[:, :3, :3] = orthonormal(out[:, :, :3])
-    result[:, :3, 3] = out[:, :, 3]
-    result[~np.isfinite(result).all(axis=(1, 2))] = np.nan
+    ).reshape(*pose.shape[:-2], 3, 4)
+    result = np.broadcast_to(np.eye(4), pose.shape).copy()
+    result[..., :3, :3] = orthonormal(out[..., :3].reshape(-1, 3, 3)).reshape(out[..., :3].shape)
+    result[..., :3, 3] = out[..., 3]
+    result[~np.isfinite(result).all(axis=(-2, -1))] = np.nan
     return result
 
 
@@ -115,11 +115,20 @@ def segment_frame(poses: dict, segment: str, /, *, filt: Filter | None = None):
 
     Returns None when the trial has no tracked pose for the segment.
     """
-    pose = find(poses, segment)
-    if pose is None:
-        return None
-    pose = smooth(pose, filt=filt)
-    return SegmentFrame(pose[:, :3, 3], pose[:, :3, :3] @ THEIA_TO_ISB, [])
+    return segment_frames(poses, (segment,), filt=filt).get(segment)
+
+
+def segment_frames(poses: dict, segments, /, *, filt: Filter | None = None) -> dict:
+    """:func:`segment_frame` of several segments, filtered in one call; absent ones left out."""
+    found = {s: find(poses, s) for s in segments}
+    found = {s: p for s, p in found.items() if p is not None}
+    if not found:
+        return {}
+    smoothed = smooth(np.stack(list(found.values()), axis=1), filt=filt)
+    return {
+        s: SegmentFrame(smoothed[:, i, :3, 3], smoothed[:, i, :3, :3] @ THEIA_TO_ISB, [])
+        for i, s in enumerate(found)
+    }
 
 
 def _point(pose: np.ndarray, local: np.ndarray) -> np.ndarray:

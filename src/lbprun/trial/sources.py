@@ -27,8 +27,7 @@ def pose_frames(trial, /, *, settings: Settings) -> dict:
         order=settings.filter_order,
         max_gap_frames=settings.max_gap_frames,
     )
-    frames = {s: pose_kin.segment_frame(trial.poses, s, filt=filt) for s in _TRUNK_AND_LEGS}
-    return {s: f for s, f in frames.items() if f is not None}
+    return pose_kin.segment_frames(trial.poses, _TRUNK_AND_LEGS, filt=filt)
 
 
 def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict[str, str]]:
