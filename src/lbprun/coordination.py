@@ -18,6 +18,7 @@ functions know nothing about trials or files.
 from __future__ import annotations
 
 import numpy as np
+import scipy.stats
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import get_window, hilbert, welch
 
@@ -51,9 +52,15 @@ def _wrap360(angle_deg: np.ndarray) -> np.ndarray:
 
 
 def _circular_mean(angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Circular mean (degrees, (-180, 180]) and mean resultant length R along axis 0."""
-    vector = np.mean(np.exp(1j * np.deg2rad(angles_deg)), axis=0)
-    return _wrap180(np.rad2deg(np.angle(vector))), np.minimum(np.abs(vector), 1.0)
+    """Circular mean (degrees, (-180, 180]) and mean resultant length R along axis 0.
+
+    ``scipy.stats.circmean`` and ``circstd`` (``sqrt(-2 ln R)``, Mardia & Jupp 2000), from which
+    R is recovered for the angular deviation of vector coding.
+    """
+    rad = np.deg2rad(np.asarray(angles_deg, dtype=float))
+    mean = scipy.stats.circmean(rad, high=np.pi, low=-np.pi, axis=0)
+    circ_sd = scipy.stats.circstd(rad, high=np.pi, low=-np.pi, axis=0)
+    return _wrap180(np.rad2deg(mean)), np.minimum(np.exp(-0.5 * circ_sd**2), 1.0)
 
 
 def _complete_rows(cycles: np.ndarray) -> np.ndarray:
@@ -416,9 +423,11 @@ def _pattern_pct(curves_deg: np.ndarray) -> np.ndarray:
     """Percent of each row's points in each coordination bin (order of ``_VC_BINS``).
 
     Shifting by half a bin and folding opposite quadrants together gives 0 pelvis phase,
-    1 in-phase, 2 thorax phase, 3 anti-phase. Rows containing NaN give NaN.
+    1 in-phase, 2 thorax phase, 3 anti-phase. Rows containing NaN give NaN. Angles are rounded
+    to 1e-9 deg first: a mean angle on a bin edge must not change bins by the last bits of a
+    circular mean (~1e-14 deg).
     """
-    curves = np.atleast_2d(curves_deg)
+    curves = np.round(np.atleast_2d(curves_deg), 9)
     complete = np.isfinite(curves).all(axis=1)
     with np.errstate(invalid="ignore"):
         bins = np.minimum(np.floor(np.mod(curves + 22.5, 180.0) / 45.0), 3)

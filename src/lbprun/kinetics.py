@@ -29,13 +29,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import find_peaks, peak_prominences
 
-from lbprun.signals import time_normalise
+from lbprun.signals import cut_cycles
 
 __all__ = [
     "body_weight_from_static",
     "body_weight_from_treadmill",
     "impact_peak_index",
     "stance_curve",
+    "stance_curves",
     "stance_measures",
     "stance_table",
 ]
@@ -323,8 +324,49 @@ def stance_curve(vgrf_n: np.ndarray, /, *, body_weight_n: float, n_points: int =
     >>> stance_curve(np.array([0.0, 500.0, 1000.0]), body_weight_n=500.0, n_points=5)
     array([0. , 0.5, 1. , 1.5, 2. ])
     """
+    force = np.asarray(vgrf_n, dtype=float)
+    curves = stance_curves(
+        force, starts=[0], stops=[len(force) - 1], body_weight_n=body_weight_n, n_points=n_points
+    )
+    return curves[0]
+
+
+def stance_curves(
+    vgrf_n: np.ndarray,
+    /,
+    *,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    body_weight_n: float,
+    n_points: int = 101,
+) -> np.ndarray:
+    """:func:`stance_curve` of many stances of one force signal at once.
+
+    Parameters
+    ----------
+    vgrf_n : ndarray, shape (n,)
+        Vertical force (N) of one plate over the whole record.
+    starts, stops : array_like of int
+        First and last sample (inclusive) of each stance.
+    body_weight_n : float
+        Body weight (N).
+    n_points : int, optional
+        Points of each normalised curve (default 101).
+
+    Returns
+    -------
+    ndarray, shape (n_stances, n_points)
+
+    Examples
+    --------
+    >>> stance_curves(np.arange(6.0) * 100, starts=[0, 3], stops=[2, 5], body_weight_n=100.0,
+    ...               n_points=3)
+    array([[0., 1., 2.],
+           [3., 4., 5.]])
+    """
     force = np.asarray(vgrf_n, dtype=float) / body_weight_n
-    return time_normalise(force, start=0.0, stop=len(force) - 1.0, n_points=n_points)
+    starts = np.asarray(starts, dtype=float)
+    return cut_cycles(force, starts=starts, stops=np.asarray(stops, dtype=float), n_points=n_points)
 
 
 def body_weight_from_treadmill(

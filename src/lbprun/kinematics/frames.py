@@ -301,7 +301,7 @@ def trunk_inclination(thorax_rot: np.ndarray, progression: np.ndarray, /) -> np.
 
 
 def stride_amplitudes(angle_deg: np.ndarray, bounds: np.ndarray, /) -> np.ndarray:
-    """Max − min of an angle within each stride (NaN if the stride has a NaN sample).
+    """Max − min of an angle within each stride, all strides at once (NaN if one is missing).
 
     Parameters
     ----------
@@ -322,8 +322,18 @@ def stride_amplitudes(angle_deg: np.ndarray, bounds: np.ndarray, /) -> np.ndarra
     [10.0, 10.0]
     """
     sig = np.asarray(angle_deg, dtype=float)
-    out = []
-    for start, end in np.asarray(bounds, dtype=int).reshape(-1, 2):
-        part = sig[start : end + 1]
-        out.append(np.ptp(part) if len(part) and np.isfinite(part).all() else np.nan)
-    return np.asarray(out)
+    lo, hi = np.asarray(bounds, dtype=int).reshape(-1, 2).T
+    out = np.full(len(lo), np.nan)
+    # all strides at once: a stride past the record's end is measured over what was recorded,
+    # one starting before it (or holding a NaN sample) is NaN
+    stop = np.minimum(hi + 1, len(sig))
+    bad = np.concatenate([[0], np.cumsum(~np.isfinite(sig))])
+    usable = (lo >= 0) & (stop > lo)
+    usable[usable] = bad[stop[usable]] == bad[lo[usable]]
+    if not usable.any():
+        return out
+    cols = np.arange(int((stop - lo)[usable].max()))
+    inside = cols < (stop - lo)[usable, None]
+    values = sig[np.where(inside, lo[usable, None] + cols, lo[usable, None])]
+    out[usable] = values.max(axis=1) - values.min(axis=1)
+    return out

@@ -15,6 +15,7 @@ import pandas as pd
 
 from lbprun import coordination as coord
 from lbprun import events as ev
+from lbprun import kinematics as kin
 from lbprun import kinetics
 from lbprun.outputs import N_POINTS, STRIDE_WAVEFORMS
 from lbprun.settings import Settings
@@ -141,7 +142,11 @@ def _stride_tables(strides: list, series: Series, fs_hz: float, settings: Settin
     }
     lo, hi = np.floor(starts).astype(int), np.ceil(stops).astype(int)
     for key, x in _stride_signals(series).items():
-        rom = np.full(len(strides), np.nan) if x is None else _amplitudes(x, lo, hi)
+        rom = (
+            np.full(len(strides), np.nan)
+            if x is None
+            else kin.stride_amplitudes(x, np.column_stack([lo, hi]))
+        )
         columns[key.replace("_deg", "_rom_deg")] = np.where(valid, rom, np.nan)
     crp = np.abs(waves["crp_deg"])
     columns["crp_mean_abs_deg"] = np.nanmean(crp, axis=1) if len(strides) else np.zeros(0)
@@ -163,23 +168,6 @@ def _mirror_left(waves: dict, left: np.ndarray) -> None:
     for key in ("pelvis_rot_deg", "thorax_rot_deg", "trunk_rot_deg"):
         waves[key][left] = -waves[key][left]
     waves["vc_coupling_deg"][left] = np.mod(waves["vc_coupling_deg"][left] + 180.0, 360.0)
-
-
-def _amplitudes(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Max - min of ``x[lo:hi + 1]`` of each stride, NaN if it holds a NaN sample.
-
-    The same as :func:`lbprun.kinematics.stride_amplitudes`, for all strides at once.
-    """
-    out = np.full(len(lo), np.nan)
-    stop = np.minimum(hi + 1, len(x))
-    usable = (lo >= 0) & (stop > lo) & (_gap_counts(x, lo, hi) == 0)
-    if not usable.any():
-        return out
-    cols = np.arange(int((stop - lo)[usable].max()))
-    inside = cols < (stop - lo)[usable, None]
-    values = x[np.where(inside, lo[usable, None] + cols, lo[usable, None])]
-    out[usable] = values.max(axis=1) - values.min(axis=1)
-    return out
 
 
 def _coordination_cycles(series: Series, starts, stops, settings: Settings) -> dict:
@@ -362,9 +350,9 @@ def _stance_forces(trial, found, body_weight_n, settings: Settings) -> tuple[dic
             values[mine[ok]] = table[key][ok]
         measured[mine[ok]] = True
         if ok.any():
-            # same as kinetics.stance_curve per stance, in one call per plate
-            cut = cut_cycles(force / body_weight_n, starts=lo[ok], stops=hi[ok], n_points=N_POINTS)
-            curves[mine[ok]] = cut
+            curves[mine[ok]] = kinetics.stance_curves(
+                force, starts=lo[ok], stops=hi[ok], body_weight_n=body_weight_n, n_points=N_POINTS
+            )
     waves = {"vgrf_bw": curves[rows].reshape(-1, N_POINTS), "vgrf_stance_row": rows}
     return columns if measured.any() else {}, waves
 
