@@ -257,10 +257,11 @@ def test_extracted_thorax_rotation_differs_from_nexus_by_the_frame_definition(ex
     (test_thorax_rotation_amplitude_within_half_degree_of_nexus).
     """
     trial, strides, waves = extracted
-    if "RThoraxAngles" not in trial.model_outputs:
-        assert waves["thorax_rot_deg"].size == 0 or "sample09" in str(trial.path)
-        return
-    for i, row in _valid_rows(strides):
+    # Workstation's PlugInC3D stores no ThoraxAngles (and has no thorax markers); the others do
+    has_thorax = "sample09" not in str(trial.path)
+    assert ("RThoraxAngles" in trial.model_outputs) == has_thorax
+    rows = _valid_rows(strides) if has_thorax else []
+    for i, row in rows:
         nexus = _nexus_cycle(trial, row, trial.model_outputs[f"{row.side}ThoraxAngles"][:, 2])
         ours = waves["thorax_rot_deg"][i]  # mirrored for L, as Nexus's left-side sign
         diff = ours - nexus

@@ -369,7 +369,8 @@ def fourier_relative_phase(
         )
     if freq_hz is None:
         freq_hz = _main_frequency(y, fs_hz=fs_hz)
-    nperseg = min(nperseg or round(segment_periods * fs_hz / freq_hz), len(x))
+    wanted = nperseg or round(segment_periods * fs_hz / freq_hz)
+    nperseg = min(wanted, len(x))
     if nperseg * freq_hz < fs_hz:
         raise ValueError(
             f"the series ({len(x)} samples) is shorter than one period at {freq_hz} Hz"
@@ -384,9 +385,8 @@ def fourier_relative_phase(
         "gain": abs(pxy) / pxx,
         "freq_hz": float(freq_hz),
         "n_segments": n_segments,
-        "periods_needed": (nperseg + (min_segments - 1) * (nperseg - nperseg // 2))
-        * freq_hz
-        / fs_hz,
+        # with the full segment length asked for (a shorter record has one, shorter, segment)
+        "periods_needed": (wanted + (min_segments - 1) * (wanted - wanted // 2)) * freq_hz / fs_hz,
     }
 
 

@@ -239,7 +239,7 @@ def _fourier(series: Series, valid_strides: list, fs_hz: float, settings: Settin
         strides = len(pelvis) / fs_hz * stride_hz
         series.warnings.append(
             f"coherence_stride is null: the {strides:.1f} strides from the first to the last "
-            f"valid stride give {res['n_segments']} Welch segment(s) of "
+            f"valid stride give {res['n_segments']} Welch segment(s) of at most "
             f"{settings.fourier_segment_periods:g} strides, and a coherence needs "
             f"{settings.coherence_min_segments} (at least {res['periods_needed']:.1f} strides; "
             "one segment gives 1 whatever the signals)"
