@@ -49,6 +49,11 @@ def _inspect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", help="workflow config YAML (events.plate_loaded_n decides 'loaded')"
     )
+    parser.add_argument("--static", help="static trial, to see what it adds to the outcomes")
+    parser.add_argument("--mass-kg", type=float, help="body mass, as the sheet would give it")
+    parser.add_argument(
+        "--no-outcomes", action="store_true", help="skip running the trial (faster)"
+    )
 
 
 def describe(trial, /, *, markerset: str = "auto", loaded_n: float | None = None) -> dict:
@@ -92,6 +97,7 @@ def describe(trial, /, *, markerset: str = "auto", loaded_n: float | None = None
         "model_outputs": sorted(trial.model_outputs),
         "markerset": "markerless" if trial.markerless else name,
         "roles": {role: mapping.get(role) for role in ROLES},
+        **_role_details(trial, markerset),
         "plates": plates,
         "plate_loaded_n": loaded_n,
         "events": [
@@ -101,6 +107,37 @@ def describe(trial, /, *, markerset: str = "auto", loaded_n: float | None = None
         "warnings": list(trial.warnings),
         **_pose_summary(trial),
     }
+
+
+def _role_details(trial, markerset: str) -> dict:
+    """How each role was found, and the labels left over with the roles they might fill."""
+    from lbprun.markersets import resolve_roles
+
+    found = resolve_roles(trial, markerset)
+    snippet = "roles:\n" + "".join(
+        f"  {roles[0]}: {label}\n" for label, roles in found.unmatched.items()
+    )
+    return {
+        "role_rules": {r: found.rules[r] for r in found.mapping},
+        "unmatched_labels": found.unmatched,
+        "ambiguous_roles": found.ambiguous,
+        "markerset_yaml": snippet if found.unmatched else "",
+    }
+
+
+def outcomes(path, /, *, static=None, mass_kg=None, markerset="auto", settings=None) -> dict:
+    """Run the trial as ``lbprun extract`` would: each outcome computed or null, why, the fix."""
+    from lbprun.trial import TrialError, process
+    from lbprun.trial.outcomes import explain
+
+    try:
+        summary, *_ = process(
+            path, static=static, mass_kg=mass_kg, markerset=markerset, settings=settings
+        )
+    except Exception as exc:  # inspect reports what extract would say, never crashes
+        error = str(exc) if isinstance(exc, TrialError) else f"{type(exc).__name__}: {exc}"
+        summary = {"status": "failed", "error": error}
+    return {key: {**info, "value": summary.get(key)} for key, info in explain(summary).items()}
 
 
 def _pose_summary(trial) -> dict:
@@ -140,7 +177,29 @@ def _format_text(info: dict) -> str:
     lines += [f"  {e['time_s']:8.3f} s  {e['context']} {e['label']}" for e in info["events"]]
     lines.append(f"warnings        {len(info['warnings'])}")
     lines += [f"  {w}" for w in info["warnings"]]
-    return "\n".join(lines)
+    return "\n".join(lines + _format_labs(info))
+
+
+def _format_labs(info: dict) -> list[str]:
+    """Unmatched labels (with a YAML snippet) and the outcomes a user will get."""
+    lines = []
+    if info.get("unmatched_labels"):
+        lines.append(
+            f"unmatched       {len(info['unmatched_labels'])} labels that may be landmarks"
+        )
+        lines += [f"  {k:<24}might be {', '.join(v)}" for k, v in info["unmatched_labels"].items()]
+        lines.append("  paste into a marker-set YAML (--markerset FILE) and edit:")
+        lines += [f"    {x}" for x in info["markerset_yaml"].splitlines()]
+    for role, labels in (info.get("ambiguous_roles") or {}).items():
+        lines.append(f"ambiguous       {role}: {', '.join(labels)} (none used; name one in a YAML)")
+    if "outcomes" in info:
+        lines.append("outcomes        (what lbprun extract gives)")
+        for key, o in info["outcomes"].items():
+            if o["computed"]:
+                lines.append(f"  {key:<26}{o['value']:.4g}")
+            else:
+                lines += [f"  {key:<26}null: {o['reason']}", f"  {'':<26}fix: {o['fix']}"]
+    return lines
 
 
 def _inspect_run(args: argparse.Namespace) -> int:
@@ -148,6 +207,15 @@ def _inspect_run(args: argparse.Namespace) -> int:
 
     loaded_n = _settings_from(args.config).plate_loaded_n if args.config else None
     info = describe(load(args.trial), markerset=args.markerset, loaded_n=loaded_n)
+    if not args.no_outcomes:
+        settings = _settings_from(args.config) if args.config else None
+        info["outcomes"] = outcomes(
+            args.trial,
+            static=args.static,
+            mass_kg=args.mass_kg,
+            markerset=args.markerset,
+            settings=settings,
+        )
     print(json.dumps(info, indent=2) if args.json else _format_text(info))
     return 0
 

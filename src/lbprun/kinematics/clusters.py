@@ -51,7 +51,8 @@ _PELVIS = re.compile(r"^(pelvis|pel|pelv)[._\s-]?\d+$", re.IGNORECASE)
 # then half the trochanters' (adult anthropometry, ~0.17 m vs ~0.34 m).
 HJC_FROM_GTR = 0.25
 MAX_DEFORMATION_M = 0.004  # a cluster frame deformed more than this (RMS) is an artefact
-MAX_FIT_RESIDUAL_M = 0.01  # static cluster shape vs dynamic: more means another subject/session
+MAX_FIT_RESIDUAL_M = 0.008  # static cluster shape vs dynamic (median RMS): another subject/session
+MAX_LENGTH_SD_M = 0.012  # SD of a segment length between calibrated joint centres, over frames
 MAX_POINT_DISTANCE_M = 0.6  # a landmark farther than this from its cluster is not on that segment
 PIVOT_WINDOW_S = 0.08  # push-off frames after the rear foot lifts, for the forefoot pivot
 REAR_FOOT_MIN_LOW_S = 0.03  # a heel cluster of a forefoot striker is low for only ~50 ms
@@ -245,7 +246,40 @@ def calibrate(trial, mapping: dict, static, static_map: dict, /) -> Calibrated:
             label = f"{role}@static"
             out.points[label] = rebuilt[:, i, :]
             out.roles[role] = (label, _rule(key, role, static_map, cluster, static.path.name))
+    _check_joints(trial, static, out)
     return out
+
+
+# Joint centres carried by two neighbouring clusters must keep their distance (a segment
+# length) in every frame; with another subject's static they move with the joint angle.
+# The hip centre is only estimated (trochanters), so the shank (knee to ankle centre) is the check.
+_JOINTS = ((("knee_lat", "knee_med"), "thigh", ("ankle_lat", "ankle_med"), "shank"),)
+
+
+def _centre(points: dict, side: str, names) -> np.ndarray | None:
+    names = (names,) if isinstance(names, str) else names
+    found = [points.get(f"{side}_{n}@static") for n in names]
+    return None if any(p is None for p in found) else np.mean(found, axis=0)
+
+
+def _check_joints(trial, static, out: Calibrated) -> None:
+    """Refuse a static whose joint centres do not keep a constant segment length."""
+    for side in ("l", "r"):
+        for proximal, _, distal, segment in _JOINTS:
+            a, b = _centre(out.points, side, proximal), _centre(out.points, side, distal)
+            if a is None or b is None:
+                continue
+            length = np.linalg.norm(a - b, axis=1)
+            q25, q75 = np.nanpercentile(length, [25, 75])
+            spread = float((q75 - q25) / 1.349)  # robust SD: artefact frames do not decide
+            out.residual_mm[f"{side}_{segment}_length_sd"] = round(1000 * spread, 2)
+            if spread > MAX_LENGTH_SD_M:
+                raise StaticMismatchError(
+                    f"{static.path.name}: its landmarks make the {side.upper()} {segment} length "
+                    f"vary in {trial.path.name} (robust SD {1000 * spread:.0f} mm, limit "
+                    f"{1000 * MAX_LENGTH_SD_M:.0f} mm): the markers are too far from where the "
+                    "clusters place them, a static trial of another subject?"
+                )
 
 
 def _check(trials: tuple, key: str, cluster: list, arrays: tuple, points: dict, *, out) -> None:

@@ -22,6 +22,7 @@ from lbprun.settings import Settings
 from lbprun.trial import sources
 from lbprun.trial.landmarks import landmarks, name_calibrated_models
 from lbprun.trial.measures import TrialError, measure_trial
+from lbprun.trial.outcomes import null_summary
 
 
 def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
@@ -36,6 +37,7 @@ def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
         "n_plate_stances": 0,
         "warnings": [],
         "settings": settings.to_dict(),
+        "null_outcomes": f"every outcome: {error}",
     }
 
 
@@ -128,6 +130,7 @@ def process(
         ),
     }
     summary["kinematics_source"] = sources.kinematics_source(summary["settings"])
+    summary["null_outcomes"] = null_summary(summary)  # one line per trial for the cohort QC
     return summary, result.stances, result.strides, result.waveforms
 
 

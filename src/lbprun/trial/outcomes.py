@@ -1,0 +1,103 @@
+"""Which outcome of a trial is null, why, and what would fix it (``lbprun inspect``, cohort QC).
+
+Each outcome of ``trial.json`` belongs to a family that needs the same markers or data; a null
+outcome gets the reason from the trial's own warnings (the sentence the pipeline wrote when it
+gave up on that family) and a fix a user can act on: a marker, a static trial, the body mass.
+"""
+
+from __future__ import annotations
+
+# family -> (outcomes, warning fragments that explain a null, what would fix it)
+FAMILIES = {
+    "pelvis": (
+        ("pelvis_rot_rom_deg",),
+        ("pelvis markers incomplete",),
+        "mark both ASIS and both PSIS (or a sacrum), or give a pelvis cluster and a static trial "
+        "(--static / the sheet's static column) that marks the ASIS or the trochanters",
+    ),
+    "thorax": (
+        ("thorax_rot_rom_deg", "trunk_rot_rom_deg", "trunk_incl_td_deg", "relphase_fourier_deg",
+         "coherence_stride", "crp_marp_deg", "crp_dp_deg", "vc_inphase_pct", "vc_antiphase_pct",
+         "vc_pelvis_phase_pct", "vc_thorax_phase_pct", "vc_cav_deg"),
+        ("no thorax markers", "thorax: IJ and C7"),
+        "mark C7, the jugular notch (IJ/CLAV) and T8/T10 or the xiphoid (PX/STRN)",
+    ),
+    "knee": (
+        ("knee_flex_td_deg", "knee_flex_peak_stance_deg"),
+        ("knee flexion",),
+        "mark the lateral and medial knee and ankle, or Plug-in Gait THI/TIB wands, or give a "
+        "static trial marking them with thigh and shank clusters in both trials",
+    ),
+    "force": (
+        ("impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s"),
+        ("no impact peak", "body mass not given", "no stance on a force plate"),
+        "give the body mass (--mass-kg / mass_kg in participants.tsv) and a trial with a foot "
+        "landing on a force plate; a missing impact peak means a non-rearfoot strike (the 3-12 % "
+        "loading rate is reported instead)",
+    ),
+    "stride": (
+        ("cadence_steps_min", "stride_frequency_hz", "stance_time_s"),
+        ("no valid stride", "no gait events"),
+        "record at least two touchdowns of the same foot (one stride), with foot markers or "
+        "force plates to find them",
+    ),
+}  # fmt: skip
+# Outcomes that also need a valid stride; their own family's reason comes first.
+STRIDE_BASED = {"pelvis_rot_rom_deg", *FAMILIES["thorax"][0][:2], *FAMILIES["thorax"][0][3:]}
+
+
+def _reason(warnings: list[str], fragments: tuple[str, ...]) -> str | None:
+    for fragment in fragments:
+        for warning in warnings:
+            if fragment in warning:
+                return warning
+    return None
+
+
+def explain(summary: dict, /) -> dict[str, dict]:
+    """Every outcome of a ``trial.json``: computed or not, and for a null one, why and the fix.
+
+    Parameters
+    ----------
+    summary : dict
+        A ``trial.json`` (from :func:`lbprun.trial.extract` or ``process``).
+
+    Returns
+    -------
+    dict
+        ``{outcome: {"computed": bool, "reason": str | None, "fix": str | None}}``.
+
+    Examples
+    --------
+    >>> s = {"status": "ok", "pelvis_rot_rom_deg": 8.0, "thorax_rot_rom_deg": None,
+    ...      "warnings": ["no thorax markers (c7, ij missing): thorax ... are null"]}
+    >>> out = explain(s)
+    >>> out["pelvis_rot_rom_deg"]["computed"], out["thorax_rot_rom_deg"]["reason"][:17]
+    (True, 'no thorax markers')
+    """
+    warnings = list(summary.get("warnings") or [])
+    failed = summary.get("status") == "failed"
+    out = {}
+    for outcomes, fragments, fix in FAMILIES.values():
+        for key in outcomes:
+            if key not in summary and not failed:
+                continue
+            value = summary.get(key)
+            if value is not None:
+                out[key] = {"computed": True, "reason": None, "fix": None}
+                continue
+            own = ("coherence", *fragments) if key == "coherence_stride" else fragments
+            reason = summary.get("error") if failed else _reason(warnings, own)
+            if reason is None and key in STRIDE_BASED:
+                reason = _reason(warnings, FAMILIES["stride"][1])
+            out[key] = {"computed": False, "reason": reason or "see the warnings", "fix": fix}
+    return out
+
+
+def null_summary(summary: dict, /) -> str:
+    """One line for the cohort sheet: each null family, its outcomes and the reason."""
+    parts = {}
+    for key, info in explain(summary).items():
+        if not info["computed"]:
+            parts.setdefault(info["reason"], []).append(key)
+    return "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in parts.items())
