@@ -105,6 +105,35 @@ def test_synthetic_pose_file_loads_as_markerless(synthetic):
     np.testing.assert_allclose(loaded.poses["l_shank"], truth, atol=1e-5)  # metres, Z up
 
 
+def test_y_up_pose_file_is_turned_z_up(synthetic, tmp_path):
+    """A lab with Y up (as many real files): the vertical comes from the segments' axes."""
+    data = {**synthetic["overground"]["data"]}
+    to_file = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  # Z up -> Y up
+    data["poses"] = {k: v.copy() for k, v in data["poses"].items()}
+    for pose in data["poses"].values():
+        pose[:, :3, :] = np.einsum("ij,njk->nik", to_file, pose[:, :3, :])
+
+    class Turned:  # the plates' corners turn with the lab; channels are in plate axes
+        def __init__(self, plate):
+            self.plate, self.depth_m = plate, plate.depth_m
+
+        def corners(self):
+            return self.plate.corners() @ to_file.T
+
+    data["plates"] = [Turned(p) for p in data["plates"]]
+    loaded = c3d.load(_write(tmp_path, "y_up", data))
+    assert loaded.vertical_axis == "+Y"
+    original = synthetic["overground"]["data"]["poses"]
+    np.testing.assert_allclose(loaded.poses["torso"], original["torso"], atol=1e-5)
+    reference = synthetic["overground"]
+    mass = reference["params"].mass_kg
+    summary = trial.extract(tmp_path / "y_up.c3d", tmp_path / "out", mass_kg=mass)
+    assert summary["n_strides"] == reference["n_strides"]
+    assert summary["n_plate_stances"] == reference["n_plate_stances"] > 0
+    for key in ("pelvis_rot_rom_deg", "knee_flex_td_deg", "crp_marp_deg", "active_peak_bw"):
+        assert summary[key] == pytest.approx(reference[key], abs=1e-3)  # float32 storage
+
+
 def test_non_rigid_and_zero_poses_become_untracked(synthetic, tmp_path):
     data = {**synthetic["treadmill"]["data"]}
     data["poses"] = dict(data["poses"])

@@ -205,10 +205,11 @@ def positions(poses: dict[str, np.ndarray], /) -> np.ndarray:
 _UPRIGHT = ("pelvis", "torso", "l_thigh", "r_thigh")
 
 
-def vertical(poses: dict[str, np.ndarray], /) -> tuple[int, int] | None:
+def vertical(poses: dict[str, np.ndarray], /, *, axis: int | None = None) -> tuple[int, int] | None:
     """Index and sign of the lab's vertical axis from the upright segments' superior axes.
 
-    Returns None when no upright segment is tracked.
+    With ``axis`` given (from the force plates' surface, as for markers) only its sign is
+    taken from the poses. Returns None when no upright segment is tracked.
     """
     axes = [poses[s][:, :3, 2] for s in _UPRIGHT if s in poses]
     if not axes:
@@ -218,7 +219,7 @@ def vertical(poses: dict[str, np.ndarray], /) -> tuple[int, int] | None:
     if not len(stacked):
         return None
     mean = stacked.mean(axis=0)
-    axis = int(np.argmax(np.abs(mean)))
+    axis = int(np.argmax(np.abs(mean))) if axis is None else axis
     return axis, 1 if mean[axis] > 0 else -1
 
 

@@ -918,9 +918,12 @@ def _build(path: Path, raw: dict, header: _Header, room: int) -> Trial:
     units, scale = _unit_scale(raw, coords, warnings, path)
     markers = markers * scale
     plates = _raw_plates(raw, warnings, path)
-    axis, sign = _vertical(markers, [p["corners"] * scale for _, p in plates])
+    corners = [p["corners"] * scale for _, p in plates]
+    axis, sign = _vertical(markers, corners)
     if poses and not has_markers:  # markerless: the segments' superior axes say where up is
-        axis, sign = _c3d_poses.vertical(poses) or (axis, sign)
+        from_plates = _axis_from_corners(corners)
+        plate_axis = from_plates[0] if from_plates else None
+        axis, sign = _c3d_poses.vertical(poses, axis=plate_axis) or (axis, sign)
     rotation = _rotation_to_z_up(axis, sign)
     metadata = _metadata(raw, prefixes)
     metadata.update(rotation=rotation, units_declared=_strings(raw, "POINT", "UNITS"))
