@@ -40,6 +40,7 @@ CHANGES = {
     "calibration_min_stances": (10, "stances"),
     "min_stride_s": (0.8, "n_strides"),
     "max_stride_s": (0.7, "n_strides"),
+    "max_stride_ratio": (1.005, "n_strides"),
     "impact_peak_prominence_bw": (5.0, "impact_peak_bw"),  # on top of CONTEXT
     "impact_peak_window_pct": (60.0, "impact_peak_bw"),
     "lr_window_pct": ([5.0, 15.0], "lr_3_12_bw_s"),

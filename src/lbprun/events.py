@@ -933,7 +933,9 @@ def file_stances(events, /) -> list[Stance]:
     return sorted(stances, key=lambda s: s.td_s)
 
 
-def _stride_reasons(tds: np.ndarray, others: np.ndarray, limits: tuple, spans) -> list[str]:
+def _stride_reasons(
+    tds: np.ndarray, others: np.ndarray, limits: tuple, spans, max_ratio: float
+) -> list[str]:
     """Why each TD-to-next-TD interval of one foot is not a valid stride ("" when it is)."""
     td, nxt = tds[:-1], tds[1:]
     duration = nxt - td
@@ -949,8 +951,8 @@ def _stride_reasons(tds: np.ndarray, others: np.ndarray, limits: tuple, spans) -
     for hit, why in (
         (gap, "gap too long"),
         (
-            duration > 1.5 * typical,
-            "missing event: stride longer than 1.5 times the typical stride",
+            duration > max_ratio * typical,
+            f"missing event: stride longer than {max_ratio:g} times the typical stride",
         ),
         (
             (inside == 0) & bool(others.size),
@@ -969,6 +971,7 @@ def strides(
     invalid_spans_s: list[tuple[float, float]] = (),
     min_stride_s: float = 0.3,
     max_stride_s: float = 2.5,
+    max_ratio: float = 1.5,
 ) -> list[Stride]:
     """Strides from each touchdown to the next ipsilateral touchdown, with validity flags.
 
@@ -981,6 +984,9 @@ def strides(
         overlaps one is invalid with reason "gap too long".
     min_stride_s, max_stride_s : float, optional
         Plausible stride durations (default 0.3-2.5 s, running to slow walking).
+    max_ratio : float, optional
+        A stride longer than this many times the side's median stride hides a missed
+        touchdown (default 1.5).
 
     Returns
     -------
@@ -1002,7 +1008,9 @@ def strides(
         others = np.array([s.td_s for s in stances if s.side not in ("", side)], dtype=float)
         if len(tds) < 2:
             continue
-        reasons = _stride_reasons(tds, others, (min_stride_s, max_stride_s), invalid_spans_s)
+        reasons = _stride_reasons(
+            tds, others, (min_stride_s, max_stride_s), invalid_spans_s, max_ratio
+        )
         out += [
             Stride(side, td, nxt, not why, why)
             for td, nxt, why in zip(tds[:-1].tolist(), tds[1:].tolist(), reasons, strict=True)

@@ -37,6 +37,7 @@ class Settings:
     calibration_min_stances: int = 3
     min_stride_s: float = 0.3
     max_stride_s: float = 2.5
+    max_stride_ratio: float = 1.5  # a stride this many times the side's median hides a missed TD
     pose_floor_window_s: float = 0.25  # markerless feet: half-width of the local-floor window
     pose_bump_window_s: float = 0.05  # markerless feet: clearance bumps shorter than this ignored
     # kinetics

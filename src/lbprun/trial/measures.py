@@ -443,7 +443,10 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
     fs = trial.markers_hz
     notes = series.warnings  # the same list: later steps (Fourier coherence) add to it
     strides = ev.strides(
-        found.stances, min_stride_s=settings.min_stride_s, max_stride_s=settings.max_stride_s
+        found.stances,
+        min_stride_s=settings.min_stride_s,
+        max_stride_s=settings.max_stride_s,
+        max_ratio=settings.max_stride_ratio,
     )
     strides = _validate(strides, series, fs)
     if not strides and not found.stances:
