@@ -98,6 +98,7 @@ def describe_file(path: Path, /, *, markerset: str = "auto") -> dict:
     return {
         "markerset": name,
         "roles": roles,
+        "labels": list(trial.labels),
         "mass_kg": mass if mass and mass > 0 else None,
         "height_m": height_mm / 1000 if height_mm and height_mm > 0 else None,
     }
@@ -139,7 +140,7 @@ def scan(data_dir: str | Path, /, *, markerset: str = "auto", max_mb: float = 50
         subject = subject_of(rel)
         person = people.setdefault(subject, {"mass_kg": None, "height_m": None})
         person.update({k: v for k, v in info.items() if k in person and v is not None})
-        found[rel.as_posix()] = (info["markerset"], info["roles"])
+        found[rel.as_posix()] = (info["markerset"], info["roles"], info["labels"])
         trials.append(
             {"subject": subject, "file": rel, "static_file": STATIC_NAME.search(rel.stem)}
         )
@@ -186,12 +187,41 @@ def _trials(found: list[dict]) -> pd.DataFrame:
 
 
 def _common_markerset(found: dict) -> dict:
-    """Pick the marker set most files resolved to, with the role map of its fullest file."""
+    """One marker set for the cohort that leaves no file's roles missing, or ``auto``.
+
+    Every role lists every label the files use for it (most used first; a file takes the first
+    present), so each file keeps exactly the roles it resolves to on its own. When that is not
+    possible -- one label naming different roles in different files -- the set is ``auto``:
+    each trial is resolved on its own. ``conventions`` counts the files of each convention and
+    ``note`` says what was done when they disagree.
+    """
+    from lbprun.markersets import match
+
     if not found:
-        return {"name": "auto", "roles": {}}
-    name = Counter(n for n, _ in found.values()).most_common(1)[0][0]
-    roles = max((r for n, r in found.values() if n == name), key=len)
-    return {"name": name, "roles": dict(sorted(roles.items()))}
+        return {"name": "auto", "roles": {}, "conventions": {}, "note": ""}
+    conventions = dict(Counter(n for n, *_ in found.values()).most_common())
+    uses: dict[str, Counter] = {}
+    for _, roles, _ in found.values():
+        for role, label in roles.items():
+            uses.setdefault(role, Counter())[label] += 1
+    union = {role: tuple(label for label, _ in c.most_common()) for role, c in sorted(uses.items())}
+    owners = Counter(label for labels in union.values() for label in labels)
+    keeps = all(match(labels, union) == roles for _, roles, labels in found.values())
+    name = next(iter(conventions)) if len(conventions) == 1 else "cohort"
+    note = ""
+    if len(conventions) > 1 or not keeps:
+        counts = ", ".join(f"{n} ({k} files)" for n, k in conventions.items())
+        note = f"files disagree on labels: {counts}"
+    if max(owners.values()) > 1 or not keeps:
+        note += (
+            "; no single marker set keeps every file's roles, so each trial is resolved on "
+            "its own (markerset: auto)"
+        )
+        return {"name": "auto", "roles": {}, "conventions": conventions, "note": note}
+    if note:
+        note += "; markerset.yaml lists every label each role takes, so every file keeps its roles"
+    roles = {r: labels[0] if len(labels) == 1 else list(labels) for r, labels in union.items()}
+    return {"name": name, "roles": roles, "conventions": conventions, "note": note}
 
 
 OUTPUT_NAMES = ("participants.tsv", "trials.tsv", "skipped.tsv", "markerset.yaml", "config.yaml")
@@ -261,7 +291,7 @@ def write(result: dict, out_dir: str | Path, /, *, data_dir: str | Path) -> list
         "trials": str(paths["trials.tsv"]),
         "data_dir": str(Path(data_dir).resolve()),
         "output_dir": str(out / "results"),
-        "markerset": str(markerset),
+        "markerset": str(markerset) if result["markerset"]["roles"] else "auto",
         "preset": out.name,
         "demo": {"enabled": False},
     }
@@ -299,4 +329,6 @@ def run(args: argparse.Namespace) -> int:
         f"({len(result['markerset']['roles'])} roles). Wrote {', '.join(p.name for p in written)} "
         f"to {written[0].parent}. Fill in group and blank mass_kg cells, then run snakemake."
     )
+    if result["markerset"].get("note"):
+        print(f"marker sets: {result['markerset']['note']}.")
     return 0
