@@ -165,7 +165,7 @@ def _format_text(info: dict) -> str:
     if info["segments"]:
         kind = "markerless, " if info["markerless"] else ""
         lines.append(f"segment poses   {len(info['segments'])} ({kind}share of frames tracked)")
-        lines += [f"  {name:<14}{share:.0%}" for name, share in info["segments"].items()]
+        lines += [f"  {name:<15} {share:.0%}" for name, share in info["segments"].items()]
     lines.append(f"force plates    {len(info['plates'])}")
     for p in info["plates"]:
         state = "loaded" if p["loaded"] else "unloaded"
