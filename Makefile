@@ -16,7 +16,6 @@ install: $(BIN)/lbprun
 
 demo: install
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake --cores $(CORES) --profile workflow/profiles/default --report results/report.html
 
 test: install
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/pytest -q -m "not slow and not slurm"
@@ -38,4 +37,4 @@ bench: install
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .snakemake results/trials results/cohort results/stats results/figures results/tables results/report.html
+	rm -rf $(VENV) .snakemake results/trials results/cohort results/stats results/figures results/tables results/report results/report.html results/summary.*

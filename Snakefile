@@ -1,25 +1,14 @@
 # lbprun: running biomechanics in low back pain, from C3D trials to a paper's statistics,
-# figures, tables and report. Run `snakemake --cores 2` (demo) or add `--configfile FILE`.
-configfile: "config/config.yaml"
+# figures, tables and report. Run `snakemake --cores 2` (demo) or add `--configfile FILE`; the
+# run ends with a summary and results/report.html. The workflow itself is workflow/Snakefile
+# (the Snakemake catalog layout, usable as a module).
+include: "workflow/Snakefile"
 
 
-report: "workflow/report/workflow.rst"
-
-
-include: "workflow/rules/common.smk"
-include: "workflow/rules/demo.smk"
-include: "workflow/rules/trials.smk"
-include: "workflow/rules/cohort.smk"
-include: "workflow/rules/stats.smk"
-include: "workflow/rules/figures.smk"
-include: "workflow/rules/report.smk"
-include: "workflow/rules/provenance.smk"
-
-
-rule all:
+# An included file's default target does not carry over: name it here.
+rule everything:
     input:
-        all_targets(),
-        PROVENANCE,
+        rules.all.input,
     default_target: True
 
 

@@ -198,7 +198,8 @@ def _config_defaults(schema: dict) -> dict:
     """Defaults of every schema key, nested."""
     out = {}
     for key, sub in schema["properties"].items():
-        out[key] = _config_defaults(sub) if sub.get("type") == "object" else sub["default"]
+        nested = sub.get("type") == "object" and "properties" in sub  # a map has no keys
+        out[key] = _config_defaults(sub) if nested else sub["default"]
     return out
 
 

@@ -4,14 +4,21 @@ Every figure is sized for a journal column (single 85 mm, double 180 mm), uses t
 colour-blind-safe palette (Okabe & Ito 2008; seaborn's "colorblind" is derived from it) and is
 written by :func:`save` as PDF (TrueType fonts embedded), PNG (300 dpi) and SVG (text kept as
 text), with timestamps removed and SVG ids salted so that reruns are byte-identical.
+
+Journal rules kept here (issue 13): text at final size is at least 7 pt (6 pt only for the tick
+labels of a dense QC list), panels carry letters, conditions are labelled with their units
+(:func:`condition_labels`), p-values name their correction, n is given per group and condition,
+legends list exactly the groups drawn, and panels without data are left out. What a figure left
+out is returned by :func:`notes_of` so that the caption and the log can say so.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import string
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +26,7 @@ import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only, never a window
 
+import matplotlib.lines
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -31,6 +39,8 @@ MM = 1.0 / 25.4  # inches per millimetre
 SINGLE_COLUMN_MM = 85.0
 DOUBLE_COLUMN_MM = 180.0
 DPI = 300
+MIN_TEXT_PT = 7.0  # final-size text (most journals: 6-8 pt minimum)
+MIN_DENSE_TICK_PT = 6.0  # only the trial list of the QC figure
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
 CLUSTER_GREY = "0.85"
 STYLE = {
@@ -39,9 +49,10 @@ STYLE = {
     "font.size": 7,
     "axes.titlesize": 7,
     "axes.labelsize": 7,
-    "xtick.labelsize": 6,
-    "ytick.labelsize": 6,
-    "legend.fontsize": 6,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "figure.titlesize": 7,
     "axes.linewidth": 0.6,
     "lines.linewidth": 1.0,
     "xtick.major.width": 0.6,
@@ -56,14 +67,15 @@ STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "lbprun",  # fixed ids: byte-stable reruns
 }
+STRIDE_AXIS = "Stride (% from touchdown)"
 WAVEFORMS = {  # waveform: (y label, x label)
-    "pelvis_rot_deg": ("Pelvis rotation (°)", "Stride (%)"),
-    "thorax_rot_deg": ("Thorax rotation (°)", "Stride (%)"),
-    "trunk_rot_deg": ("Trunk rotation, thorax–pelvis (°)", "Stride (%)"),
-    "crp_deg": ("CRP, thorax − pelvis (°; < 0: thorax lags)", "Stride (%)"),
-    "vc_coupling_deg": ("Coupling angle (°)", "Stride (%)"),
-    "knee_flex_deg": ("Knee flexion (°)", "Stride (%)"),
-    "vgrf_bw": ("Vertical GRF (BW)", "Stance (%)"),
+    "pelvis_rot_deg": ("Pelvis rotation (°)", STRIDE_AXIS),
+    "thorax_rot_deg": ("Thorax rotation (°)", STRIDE_AXIS),
+    "trunk_rot_deg": ("Trunk rotation, thorax–pelvis (°)", STRIDE_AXIS),
+    "crp_deg": ("CRP, thorax − pelvis (°; < 0: thorax lags)", STRIDE_AXIS),
+    "vc_coupling_deg": ("Coupling angle (°)", STRIDE_AXIS),
+    "knee_flex_deg": ("Knee flexion (°)", STRIDE_AXIS),
+    "vgrf_bw": ("Vertical GRF (BW)", "Stance (% from touchdown)"),
 }
 VC_PATTERNS = {
     "vc_inphase_pct": "In-phase",
@@ -71,6 +83,7 @@ VC_PATTERNS = {
     "vc_pelvis_phase_pct": "Pelvis phase",
     "vc_thorax_phase_pct": "Thorax phase",
 }
+CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "FDR", "none": None}
 
 
 def palette(groups: Sequence[str], /) -> dict[str, str]:
@@ -82,6 +95,65 @@ def palette(groups: Sequence[str], /) -> dict[str, str]:
     {'healthy': '#0072B2', 'lbp': '#D55E00'}
     """
     return {g: OKABE_ITO[i % len(OKABE_ITO)] for i, g in enumerate(groups)}
+
+
+def condition_labels(
+    trials: pd.DataFrame | None, /, *, labels: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Readable label of each condition: the config's label map, else its speed in m/s.
+
+    Parameters
+    ----------
+    trials : DataFrame or None
+        Trials sheet (``condition``, optional ``speed_mps``).
+    labels : mapping, optional
+        ``figures.condition_labels`` from the config; wins over the speed.
+
+    Returns
+    -------
+    dict
+        Condition -> label. A condition whose trials share one ``speed_mps`` is labelled
+        "3.5 m/s"; any other keeps its own name.
+
+    Examples
+    --------
+    >>> sheet = pd.DataFrame({"condition": ["speed_2.5", "speed_3.5", "barefoot"],
+    ...                       "speed_mps": [2.5, 3.5, None]})
+    >>> condition_labels(sheet, labels={"barefoot": "Barefoot, 3 m/s"})
+    {'speed_2.5': '2.5 m/s', 'speed_3.5': '3.5 m/s', 'barefoot': 'Barefoot, 3 m/s'}
+    """
+    out: dict[str, str] = {}
+    if trials is not None and "condition" in trials:
+        for condition, rows in trials.groupby(trials["condition"].astype(str), sort=False):
+            speeds = pd.to_numeric(rows.get("speed_mps", pd.Series(dtype=float)), errors="coerce")
+            speeds = speeds.dropna().unique()
+            out[condition] = f"{speeds[0]:g} m/s" if len(speeds) == 1 else condition
+    out.update({str(k): str(v) for k, v in (labels or {}).items()})
+    return out
+
+
+def p_label(p: float, correction: str | None = "holm", /) -> str:
+    """Format a p-value naming its correction: "p (Holm) = 0.012", "p (Holm) < 0.001".
+
+    Examples
+    --------
+    >>> p_label(0.01234), p_label(0.0001, "none"), p_label(float("nan"))
+    ('p (Holm) = 0.012', 'p < 0.001', 'p (Holm) –')
+    """
+    name = CORRECTION_NAMES.get(str(correction).lower(), str(correction))
+    head = f"p ({name})" if name else "p"
+    if not np.isfinite(p):
+        return f"{head} –"
+    return f"{head} < 0.001" if p < 0.001 else f"{head} = {p:.3f}"
+
+
+def notes_of(fig: matplotlib.figure.Figure, /) -> list[str]:
+    """Sentences saying what a figure left out and why (for its caption and the log)."""
+    return list(getattr(fig, "lbprun_notes", []))
+
+
+def _note(fig, sentence: str) -> None:
+    fig.lbprun_notes = [*notes_of(fig), sentence]
 
 
 def styled(function):
@@ -101,11 +173,48 @@ def _figure(width_mm: float, height_mm: float, ncols: int = 1, nrows: int = 1, *
                         layout="constrained", squeeze=False, **kwargs)  # fmt: skip
 
 
-def _legend_on_top(fig, ax) -> None:
-    """One legend for the figure, above the panels, so it never hides data."""
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncols=max(len(labels), 1),
-               handlelength=1.2, columnspacing=1.5)  # fmt: skip
+def _panel_letter(ax, index: int) -> None:
+    """Bold panel letter (A, B, ...) in the top-left title slot."""
+    ax.set_title(string.ascii_uppercase[index % 26], loc="left", fontweight="bold", fontsize=8)
+
+
+def _lettered_title(ax, index: int, lines: Sequence[str]) -> None:
+    """Set the panel letter and title lines as one left-aligned title.
+
+    A centred title next to a left letter runs into it when it is as wide as the panel.
+    """
+    letter = rf"$\bf{{{string.ascii_uppercase[index % 26]}}}$"
+    ax.set_title("\n".join([f"{letter}  {lines[0]}", *lines[1:]]), loc="left", pad=4)
+
+
+def _group_legend(fig, groups: Sequence[str], drawn: Mapping[str, str], kind: str = "line"):
+    """One legend above the panels with exactly the groups drawn, labelled as given."""
+    colours = palette(groups)
+    handles = []
+    for group in groups:
+        if group not in drawn:
+            continue
+        if kind == "line":
+            handle = matplotlib.lines.Line2D([], [], color=colours[group])
+        else:
+            handle = matplotlib.lines.Line2D([], [], color=colours[group], marker="s", ls="",
+                                             markersize=5)  # fmt: skip
+        handle.set_label(drawn[group])
+        handles.append(handle)
+    if handles:
+        fig.legend(handles=handles, loc="outside upper center", ncols=len(handles),
+                   handlelength=1.2, columnspacing=1.5)  # fmt: skip
+
+
+def _group_labels(groups: Sequence[str], counts: Mapping[str, set]) -> dict[str, str]:
+    """Legend label per drawn group: with its n when it is the same in every panel."""
+    labels = {}
+    for group in groups:
+        if group not in counts:
+            continue
+        ns = counts[group]
+        labels[group] = f"{group} (n = {next(iter(ns))})" if len(ns) == 1 else group
+    return labels
 
 
 def save(fig: matplotlib.figure.Figure, stem: str | os.PathLike, /) -> None:
@@ -126,6 +235,17 @@ def save(fig: matplotlib.figure.Figure, stem: str | os.PathLike, /) -> None:
         for suffix, meta in metadata.items():
             fig.savefig(stem.with_suffix(suffix), dpi=DPI, metadata=meta)
     plt.close(fig)
+
+
+@styled
+def placeholder_figure(message: str, /) -> matplotlib.figure.Figure:
+    """Draw a small figure that only says why there is nothing to draw (the caption repeats it)."""
+    fig, axes = _figure(SINGLE_COLUMN_MM, 30)
+    axes[0][0].set_axis_off()
+    axes[0][0].text(0.5, 0.5, textwrap.fill(message, 55), ha="center", va="center",
+                    transform=axes[0][0].transAxes)  # fmt: skip
+    _note(fig, message)
+    return fig
 
 
 # --------------------------------------------------------------------------- waveforms
@@ -164,14 +284,23 @@ def _clusters_of(clusters: pd.DataFrame, waveform: str, condition) -> pd.DataFra
     return mine
 
 
-def _shade_clusters(ax, clusters: pd.DataFrame) -> None:
-    """Grey span for each SPM cluster with its p-value above it."""
+def _shade_clusters(ax, clusters: pd.DataFrame) -> str:
+    """Grey span for each SPM cluster; return one line stating the clusters' p-values.
+
+    The p-values go in the panel's title, not over the spans: several narrow clusters would
+    put their labels on top of one another.
+    """
     for cluster in clusters.itertuples(index=False):
         ax.axvspan(cluster.start_pct, cluster.end_pct, color=CLUSTER_GREY, lw=0, zorder=0,
                    gid="spm_cluster")  # fmt: skip
-        label = "p < 0.001" if cluster.p < 0.001 else f"p = {cluster.p:.3f}"
-        ax.text((cluster.start_pct + cluster.end_pct) / 2, 1.0, label, ha="center", va="bottom",
-                fontsize=5.5, transform=ax.get_xaxis_transform())  # fmt: skip
+    if clusters.empty:
+        return "no SPM cluster"
+    p = clusters["p"].to_numpy(float)
+    if len(p) == 1:
+        return "SPM cluster " + ("p < 0.001" if p[0] < 0.001 else f"p = {p[0]:.3f}")
+    worst = p.max()
+    bound = "< 0.001" if worst < 0.001 else f"≤ {worst:.3f}"
+    return f"{len(p)} SPM clusters, p {bound}"
 
 
 @styled
@@ -183,6 +312,7 @@ def waveform_figure(
     waveform: str,
     groups: Sequence[str] = ("healthy", "lbp"),
     band: str = "sd",
+    labels: Mapping[str, str] | None = None,
 ) -> matplotlib.figure.Figure:
     """Group mean ± SD (or 95 % CI) of one waveform, one panel per condition, SPM clusters shaded.
 
@@ -198,6 +328,8 @@ def waveform_figure(
         Groups to draw, reference first.
     band : {"sd", "ci"}
         Shaded band: between-subject SD or the 95 % CI of the group mean.
+    labels : mapping, optional
+        Condition -> label (:func:`condition_labels`).
 
     Returns
     -------
@@ -205,28 +337,45 @@ def waveform_figure(
         Single column wide for up to two conditions, double column otherwise. Curves are
         averaged linearly across subjects (CRP of pelvis and thorax stays well inside ±180°
         in running; the coupling angle is better read from :func:`vector_coding_figure`).
+        A waveform no subject has gives a :func:`placeholder_figure` saying so.
     """
     data = mean_waves.loc[mean_waves["waveform"] == waveform]
+    name = WAVEFORMS.get(waveform, (waveform,))[0]
     if data.empty:
-        raise ValueError(f"no subject has a {waveform} waveform.")
+        return placeholder_figure(f"Not drawn: no trial has a {name} waveform ({waveform}).")
+    labels = labels or {}
     conditions = conditions_of(data)
     width = SINGLE_COLUMN_MM if len(conditions) <= 2 else DOUBLE_COLUMN_MM
-    fig, axes = _figure(width, 55, ncols=len(conditions), sharey=True)
+    fig, axes = _figure(width, 62, ncols=len(conditions), sharey=True)
     ylabel, xlabel = WAVEFORMS.get(waveform, (waveform, "Cycle (%)"))
+    counts: dict[str, set] = {}
+    subtitles = []
     for ax, condition in zip(axes[0], conditions, strict=True):
         one = data.loc[data["condition"] == condition]
-        _draw_groups(ax, one, groups, band)
-        _shade_clusters(ax, _clusters_of(clusters, waveform, condition))
+        drawn = _draw_groups(ax, one, groups, band)
+        for group, n in drawn.items():
+            counts.setdefault(group, set()).add(n)
+        spm = _shade_clusters(ax, _clusters_of(clusters, waveform, condition))
         ax.set(xlim=(0, 100), xlabel=xlabel, xticks=[0, 25, 50, 75, 100])
-        ax.set_title(str(condition), pad=8)
-    axes[0][0].set_ylabel(ylabel)
-    _legend_on_top(fig, axes[0][0])
+        subtitles.append((ax, str(labels.get(str(condition), condition)), spm, drawn))
+    per_panel_n = any(len(ns) > 1 for ns in counts.values())
+    for i, (ax, label, spm, drawn) in enumerate(subtitles):
+        lines = [label, spm]
+        if per_panel_n:
+            lines.insert(1, "n = " + ", ".join(f"{n} {g}" for g, n in drawn.items()))
+        _lettered_title(ax, i, lines)
+    axes[0][0].set_ylabel(textwrap.fill(ylabel, 28))  # a long label must fit the height
+    _group_legend(fig, groups, _group_labels(groups, counts))
+    for group in groups:
+        if group not in counts:
+            _note(fig, f"No {group} subject has a {name} waveform; the group is not drawn.")
     return fig
 
 
-def _draw_groups(ax, data: pd.DataFrame, groups: Sequence[str], band: str) -> None:
-    """Mean line and shaded band of each group."""
+def _draw_groups(ax, data: pd.DataFrame, groups: Sequence[str], band: str) -> dict[str, int]:
+    """Mean line and shaded band of each group; return the n of each group drawn."""
     colours = palette(groups)
+    drawn = {}
     for group in groups:
         curves = waveform_matrix(data.loc[data["group"] == group])
         curves = curves[np.isfinite(curves).all(axis=1)]
@@ -235,7 +384,9 @@ def _draw_groups(ax, data: pd.DataFrame, groups: Sequence[str], band: str) -> No
         mean, half = _band(curves, band)
         x = np.linspace(0, 100, len(mean))
         ax.fill_between(x, mean - half, mean + half, color=colours[group], alpha=0.2, lw=0)
-        ax.plot(x, mean, color=colours[group], label=f"{group} (n = {len(curves)})")
+        ax.plot(x, mean, color=colours[group], label=group, gid=f"group:{group}")
+        drawn[group] = len(curves)
+    return drawn
 
 
 # --------------------------------------------------------------------------- discrete outcomes
@@ -246,14 +397,16 @@ def _jitter(n: int, width: float = 0.08) -> np.ndarray:
     return np.random.default_rng(n).uniform(-width, width, n)
 
 
-def _boxes_and_points(ax, table: pd.DataFrame, column: str, *, groups, conditions) -> None:
-    """Box per group × condition with every subject as a point over it."""
+def _boxes_and_points(ax, table: pd.DataFrame, column: str, *, groups, conditions) -> dict:
+    """Box per group × condition with every subject as a point; return n per (group, condition)."""
     colours = palette(groups)
     offsets = np.linspace(-0.2, 0.2, len(groups)) if len(groups) > 1 else np.zeros(1)
+    counts = {}
     for i, condition in enumerate(conditions):
         for offset, group in zip(offsets, groups, strict=True):
             mask = (table["condition"] == condition) & (table["group"] == group)
             values = table.loc[mask, column].dropna().to_numpy(float)
+            counts[group, condition] = len(values)
             if not len(values):
                 continue
             ax.boxplot(values, positions=[i + offset], widths=0.3, showfliers=False,
@@ -261,20 +414,22 @@ def _boxes_and_points(ax, table: pd.DataFrame, column: str, *, groups, condition
                        whiskerprops={"color": colours[group]}, capprops={"color": colours[group]},
                        manage_ticks=False)  # fmt: skip
             ax.scatter(i + offset + _jitter(len(values)), values, s=6, color=colours[group],
-                       alpha=0.7, lw=0, zorder=3,
-                       label=group if i == 0 else None)  # fmt: skip
+                       alpha=0.7, lw=0, zorder=3, gid=f"group:{group}")  # fmt: skip
+    return counts
 
 
 def _annotate_effects(ax, tests: pd.DataFrame, conditions) -> None:
-    """Hedges' g and adjusted p above each condition."""
+    """Hedges' g and the adjusted p (naming its correction) above each condition."""
     for i, condition in enumerate(conditions):
         row = tests.loc[_is(tests["condition"], condition)]
         if row.empty or not np.isfinite(row["hedges_g"].iloc[0]):
             continue
         g, p = row["hedges_g"].iloc[0], row["p_adj"].iloc[0]
-        ptext = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        correction = row["correction"].iloc[0] if "correction" in row else "holm"
         label = f"g = {g:.2f}".replace("-", "−")  # typographic minus
-        ax.text(i, 1.0, f"{label}\n{ptext}", ha="center", va="bottom", fontsize=5.5,
+        # three short lines: "p (Holm) < 0.001" on one line is wider than a condition's slot
+        ptext = p_label(p, correction).replace(") ", ")\n", 1)
+        ax.text(i, 1.0, f"{label}\n{ptext}", ha="center", va="bottom",
                 transform=ax.get_xaxis_transform())  # fmt: skip
 
 
@@ -286,6 +441,7 @@ def discrete_figure(
     *,
     outcomes: Sequence[str],
     groups: Sequence[str] = ("healthy", "lbp"),
+    labels: Mapping[str, str] | None = None,
 ) -> matplotlib.figure.Figure:
     """Subject values over box plots by group × condition, Hedges' g and adjusted p annotated.
 
@@ -296,24 +452,45 @@ def discrete_figure(
     group_tests : DataFrame
         Output of :func:`lbprun.stats.group_tests`.
     outcomes : sequence of str
-        One panel per outcome (three per row).
+        One panel per outcome that has data (outcomes without any value are left out and
+        listed by :func:`notes_of`).
     groups : sequence of str
         Groups to draw, reference first.
+    labels : mapping, optional
+        Condition -> label (:func:`condition_labels`).
     """
+    labels = labels or {}
+    present = [o for o in outcomes if o in subjects and subjects[o].notna().any()]
+    fig_notes = [f"{OUTCOME_LABELS.get(o, o)} ({o}) is not shown: no trial has a value."
+                 for o in outcomes if o not in present]  # fmt: skip
+    if not present:
+        fig = placeholder_figure("Not drawn: none of the outcomes of figures.outcomes has a value.")
+        for sentence in fig_notes:
+            _note(fig, sentence)
+        return fig
     conditions = conditions_of(subjects)
-    ncols = min(len(outcomes), 3)
-    nrows = -(-len(outcomes) // ncols)
-    width = SINGLE_COLUMN_MM if ncols == 1 else DOUBLE_COLUMN_MM * ncols / 3
-    fig, axes = _figure(width, 55 * nrows, ncols=ncols, nrows=nrows)
-    for ax, outcome in zip(axes.flat, outcomes, strict=False):
-        _boxes_and_points(ax, subjects, outcome, groups=groups, conditions=conditions)
+    ncols = min(len(present), max(1, 6 // max(len(conditions), 2)))
+    nrows = -(-len(present) // ncols)
+    width = DOUBLE_COLUMN_MM * ncols / 3 if ncols > 1 else SINGLE_COLUMN_MM
+    if ncols == 1 and len(conditions) > 3:
+        width = DOUBLE_COLUMN_MM
+    fig, axes = _figure(width, 62 * nrows, ncols=ncols, nrows=nrows)
+    drawn: set[str] = set()
+    for k, (ax, outcome) in enumerate(zip(axes.flat, present, strict=False)):
+        counts = _boxes_and_points(ax, subjects, outcome, groups=groups, conditions=conditions)
+        drawn |= {group for (group, _), n in counts.items() if n}
         _annotate_effects(ax, group_tests.loc[group_tests["outcome"] == outcome], conditions)
-        ax.set_xticks(range(len(conditions)), [str(c) for c in conditions])
+        ticks = [f"{labels.get(str(c), c)}\nn = "
+                 + ", ".join(str(counts[g, c]) for g in groups) for c in conditions]  # fmt: skip
+        ax.set_xticks(range(len(conditions)), ticks)
         ax.set_xlim(-0.6, len(conditions) - 0.4)
-        ax.set(xlabel="Condition", ylabel=OUTCOME_LABELS.get(outcome, outcome))
-    for ax in axes.flat[len(outcomes) :]:
-        ax.set_visible(False)
-    _legend_on_top(fig, axes.flat[0])
+        ax.set_ylabel(textwrap.fill(OUTCOME_LABELS.get(outcome, outcome), 30))
+        _panel_letter(ax, k)
+    for ax in axes.flat[len(present) :]:
+        ax.remove()
+    _group_legend(fig, groups, {g: g for g in groups if g in drawn}, kind="marker")
+    for sentence in fig_notes:
+        _note(fig, sentence)
     return fig
 
 
@@ -322,7 +499,11 @@ def discrete_figure(
 
 @styled
 def vector_coding_figure(
-    subjects: pd.DataFrame, /, *, groups: Sequence[str] = ("healthy", "lbp")
+    subjects: pd.DataFrame,
+    /,
+    *,
+    groups: Sequence[str] = ("healthy", "lbp"),
+    labels: Mapping[str, str] | None = None,
 ) -> matplotlib.figure.Figure:
     """Percentage of the stride in each coordination pattern: bars (mean ± SD), subject points.
 
@@ -333,27 +514,42 @@ def vector_coding_figure(
         ``vc_pelvis_phase_pct`` and ``vc_thorax_phase_pct`` (Chang et al. 2008 bins).
     groups : sequence of str
         Groups to draw, reference first.
+    labels : mapping, optional
+        Condition -> label (:func:`condition_labels`).
     """
+    labels = labels or {}
+    columns = list(VC_PATTERNS)
+    have = subjects.reindex(columns=columns).notna().all(axis=1)
+    subjects = subjects.loc[have]
+    if subjects.empty:
+        return placeholder_figure("Not drawn: no trial has vector-coding percentages "
+                                  "(pelvis and thorax markers are both needed).")  # fmt: skip
     conditions = conditions_of(subjects)
-    width = SINGLE_COLUMN_MM if len(conditions) <= 2 else DOUBLE_COLUMN_MM
-    fig, axes = _figure(width, 55, ncols=len(conditions), sharey=True)
+    # four patterns per panel: 60 mm a panel keeps their two-line labels apart
+    width = min(DOUBLE_COLUMN_MM, max(SINGLE_COLUMN_MM, 60.0 * len(conditions)))
+    fig, axes = _figure(width, 62, ncols=len(conditions), sharey=True)
     colours = palette(groups)
     bar = 0.8 / len(groups)
-    for ax, condition in zip(axes[0], conditions, strict=True):
+    counts: dict[str, set] = {}
+    for i, (ax, condition) in enumerate(zip(axes[0], conditions, strict=True)):
         table = subjects.loc[subjects["condition"] == condition]
         for k, group in enumerate(groups):
-            values = table.loc[table["group"] == group, list(VC_PATTERNS)].to_numpy(float)
-            x = np.arange(len(VC_PATTERNS)) - 0.4 + bar * (k + 0.5)
-            ax.bar(x, np.nanmean(values, axis=0), bar * 0.9, yerr=np.nanstd(values, axis=0, ddof=1),
-                   color=colours[group], alpha=0.75, label=group,
-                   error_kw={"elinewidth": 0.6, "capsize": 1.5})  # fmt: skip
-            for j in range(len(VC_PATTERNS)):
+            values = table.loc[table["group"] == group, columns].to_numpy(float)
+            if not len(values):
+                continue
+            counts.setdefault(group, set()).add(len(values))
+            x = np.arange(len(columns)) - 0.4 + bar * (k + 0.5)
+            sd = np.std(values, axis=0, ddof=1) if len(values) > 1 else np.zeros(len(columns))
+            ax.bar(x, values.mean(axis=0), bar * 0.9, yerr=sd, color=colours[group], alpha=0.75,
+                   error_kw={"elinewidth": 0.6, "capsize": 1.5}, gid=f"group:{group}")  # fmt: skip
+            for j in range(len(columns)):
                 ax.scatter(x[j] + _jitter(len(values), 0.05), values[:, j], s=3, color="0.2",
                            lw=0, zorder=3)  # fmt: skip
-        ax.set_xticks(range(len(VC_PATTERNS)), [textwrap.fill(v, 8) for v in VC_PATTERNS.values()])
-        ax.set_title(str(condition))
+        ax.set_xticks(range(len(columns)), [v.replace(" ", "\n").replace("-", "-\n")
+                                            for v in VC_PATTERNS.values()])  # fmt: skip
+        _lettered_title(ax, i, [str(labels.get(str(condition), condition))])
     axes[0][0].set_ylabel("Stride in pattern (%)")
-    _legend_on_top(fig, axes[0][0])
+    _group_legend(fig, groups, _group_labels(groups, counts), kind="marker")
     return fig
 
 
@@ -379,7 +575,7 @@ def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figur
     errors = dict(zip(failed["subject"].astype(str) + "/" + failed["trial"].astype(str),
                       failed["error"].astype(str), strict=True))  # fmt: skip
     fig = _qc_bars(trials, errors) if len(trials) <= QC_MAX_BARS else _qc_hist(trials, errors)
-    fig.suptitle(f"{len(trials)} trials, {len(errors)} failed", fontsize=7)
+    fig.suptitle(f"{len(trials)} trials, {len(errors)} failed")
     return fig
 
 
@@ -392,41 +588,60 @@ def _qc_counts(trials: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(trials.get(column), errors="coerce").fillna(0).to_numpy()
 
 
+def _qc_layout(height_mm: float, lines: list[str]):
+    """Two panels side by side and, when trials failed, a text row below listing them."""
+    if not lines:
+        fig, axes = _figure(DOUBLE_COLUMN_MM, height_mm, ncols=2, sharey=True)
+        return fig, axes[0]
+    list_mm = 4 + 3.4 * len(lines)
+    fig = plt.figure(figsize=(DOUBLE_COLUMN_MM * MM, (height_mm + list_mm) * MM),
+                     layout="constrained")  # fmt: skip
+    grid = fig.add_gridspec(2, 2, height_ratios=[height_mm, list_mm])
+    left = fig.add_subplot(grid[0, 0])
+    right = fig.add_subplot(grid[0, 1], sharey=left)
+    right.tick_params(labelleft=False)
+    listing = fig.add_subplot(grid[1, :])
+    listing.set_axis_off()
+    listing.text(0, 1, "\n".join(lines), color=OKABE_ITO[1], va="top", ha="left",
+                 transform=listing.transAxes)  # fmt: skip
+    return fig, (left, right)
+
+
 def _qc_bars(trials: pd.DataFrame, errors: dict[str, str]) -> matplotlib.figure.Figure:
-    """One horizontal bar per trial; failed trials crossed and their error written."""
+    """One horizontal bar per trial; failed trials crossed, their errors listed below."""
     labels = (trials["subject"].astype(str) + "/" + trials["trial"].astype(str)).to_numpy()
-    height = float(np.clip(20 + 3.2 * len(labels), 45, 230))
-    fig, axes = _figure(DOUBLE_COLUMN_MM, height, ncols=2, sharey=True)
+    lines = [f"× {label}: {textwrap.shorten(errors[label], 110)}"
+             for label in labels if label in errors]  # fmt: skip
+    height = float(np.clip(24 + 3.2 * len(labels), 45, 230))
+    fig, axes = _qc_layout(height, lines)
     y = np.arange(len(labels))[::-1]
-    for ax, (column, title) in zip(axes[0], QC_PANELS, strict=True):
+    for i, (ax, (column, title)) in enumerate(zip(axes, QC_PANELS, strict=True)):
         ax.barh(y, _qc_counts(trials, column), height=0.7, color=OKABE_ITO[0])
         ax.set(xlabel=f"{title} (n)", ylim=(-0.7, len(labels) - 0.3))
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        _panel_letter(ax, i)
     for row, label in zip(y, labels, strict=True):
         if label in errors:
-            axes[0][0].plot(0, row, marker="x", color=OKABE_ITO[1], ms=4, clip_on=False)
-            axes[0][1].text(0.02, row, "failed: " + textwrap.shorten(errors[label], 70),
-                            color=OKABE_ITO[1], va="center", fontsize=5,
-                            transform=axes[0][1].get_yaxis_transform())  # fmt: skip
-    axes[0][0].set_yticks(y, labels, fontsize=5 if len(labels) > 30 else 6)
+            for ax in axes:
+                ax.plot(0, row, marker="x", color=OKABE_ITO[1], ms=4, clip_on=False)
+    dense = len(labels) > 30
+    axes[0].set_yticks(y, labels, fontsize=MIN_DENSE_TICK_PT if dense else MIN_TEXT_PT)
     return fig
 
 
 def _qc_hist(trials: pd.DataFrame, errors: dict[str, str]) -> matplotlib.figure.Figure:
     """Histograms of the counts over successful trials; the first failed trials listed."""
-    fig, axes = _figure(DOUBLE_COLUMN_MM, 110, ncols=2)
+    lines = [f"× {label}: {textwrap.shorten(error, 110)}"
+             for label, error in list(errors.items())[:QC_MAX_LISTED]]  # fmt: skip
+    if len(errors) > QC_MAX_LISTED:
+        lines.append(f"... and {len(errors) - QC_MAX_LISTED} more (cohort/failed_trials.csv)")
+    fig, axes = _qc_layout(70, lines)
     ok = trials[trials["status"].astype(str) == "ok"]
-    for ax, (column, title) in zip(axes[0], QC_PANELS, strict=True):
+    for i, (ax, (column, title)) in enumerate(zip(axes, QC_PANELS, strict=True)):
         counts = _qc_counts(ok, column)
         top = int(counts.max()) if len(counts) else 0
         ax.hist(counts, bins=np.arange(top + 2) - 0.5, color=OKABE_ITO[0])
         ax.set(xlabel=f"{title} per successful trial (n)", ylabel="Trials (n)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    lines = [f"failed: {label}: {textwrap.shorten(error, 90)}"
-             for label, error in list(errors.items())[:QC_MAX_LISTED]]  # fmt: skip
-    if len(errors) > QC_MAX_LISTED:
-        lines.append(f"... and {len(errors) - QC_MAX_LISTED} more (cohort/failed_trials.csv)")
-    if lines:
-        fig.get_layout_engine().set(rect=(0, 0.022 * len(lines), 1, 1 - 0.022 * len(lines)))
-        fig.text(0.01, 0.01, "\n".join(lines), color=OKABE_ITO[1], fontsize=5, va="bottom")
+        _panel_letter(ax, i)
     return fig

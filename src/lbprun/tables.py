@@ -293,3 +293,127 @@ def write_table(
         text = f"{caption}\n\n{text}"
     stem.with_suffix(".md").write_text(text, encoding="utf-8")
     stem.with_suffix(".tex").write_text(latex(table, caption=caption), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- readable stats
+# The statistics files, with labels and units a co-author can read (for the HTML report).
+
+
+def _outcome_label(name) -> str:
+    return OUTCOME_LABELS.get(str(name), str(name))
+
+
+def _number(value, places: int = 2) -> str:
+    """Format a plain number with ``places`` decimals; NaN as a dash."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return DASH if value is None else str(value)
+    return DASH if not math.isfinite(value) else f"{value:.{places}f}"
+
+
+def _term(term: str, reference: str) -> str:
+    """Patsy term to words: ``group[T.lbp]:condition[T.fast]`` -> "lbp × fast"."""
+    if term == "Intercept":
+        return f"Intercept ({reference}, first condition)"
+    parts = [re.sub(r"^\w+\[T\.(.+)\]$", r"\1", p) for p in term.split(":")]
+    return " × ".join(parts)
+
+
+def group_tests_table(group_tests: pd.DataFrame, /) -> pd.DataFrame:
+    """``stats/group_tests.csv`` with labels, units and n per group and condition.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["valr_bw_s"], "condition": ["run"], "n_reference": [10],
+    ...     "n_comparison": [9], "mean_reference": [60.0], "sd_reference": [8.0],
+    ...     "mean_comparison": [70.0], "sd_comparison": [9.0], "diff": [10.0],
+    ...     "diff_ci_low": [2.0], "diff_ci_high": [18.0], "hedges_g": [1.16], "g_ci_low": [0.2],
+    ...     "g_ci_high": [2.1], "p": [0.012], "p_adj": [0.036], "correction": ["holm"],
+    ...     "reference": ["healthy"], "comparison": ["lbp"]})
+    >>> group_tests_table(t).iloc[0].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'outcome': 'VALR (BW/s)', 'condition': 'run', 'n healthy': 10, 'n lbp': 9,
+     'healthy mean ± SD': '60.0 ± 8.0', 'lbp mean ± SD': '70.0 ± 9.0',
+     'difference [95 % CI]': '10.0 [2.0, 18.0]', 'g [95 % CI]': '1.16 [0.20, 2.10]',
+     'p': '0.012', 'p (holm)': '0.036'}
+    """
+    if group_tests.empty:
+        return pd.DataFrame(columns=["outcome", "condition"])
+    table = outcome_table(
+        pd.DataFrame({"subject": [], "group": []}), group_tests.reset_index(drop=True)
+    )
+    reference = str(group_tests["reference"].iloc[0]) if "reference" in group_tests else "healthy"
+    comparison = str(group_tests["comparison"].iloc[0]) if "comparison" in group_tests else "lbp"
+    table = table.rename(columns={f"{reference} (n = 0)": f"{reference} mean ± SD",
+                                  f"{comparison} (n = 0)": f"{comparison} mean ± SD"})  # fmt: skip
+    table.insert(2, f"n {reference}", group_tests["n_reference"].fillna(0).astype(int).to_numpy())
+    table.insert(3, f"n {comparison}", group_tests["n_comparison"].fillna(0).astype(int).to_numpy())
+    return table
+
+
+def mixed_models_table(models: pd.DataFrame, /, *, reference: str = "healthy") -> pd.DataFrame:
+    """``stats/mixed_models.csv`` with outcome labels, terms in words and formatted numbers."""
+    if models.empty:
+        return pd.DataFrame(columns=["outcome", "term"])
+    out = pd.DataFrame({
+        "outcome": models["outcome"].map(_outcome_label),
+        "term": models["term"].astype(str).map(lambda t: _term(t, reference)),
+        "estimate [95 % CI]": [estimate_ci(e, lo, hi, places=3) for e, lo, hi in
+                               zip(models["estimate"], models["ci_low"], models["ci_high"],
+                                   strict=True)],
+        "SE": models["se"].map(lambda v: _number(v, 3)),
+        "p": models["p"].map(p_value),
+    })  # fmt: skip
+    if "note" in models:
+        out["note"] = models["note"].fillna("")
+    return out
+
+
+def spm_clusters_table(clusters: pd.DataFrame, /) -> pd.DataFrame:
+    """``stats/spm_clusters.csv`` as "waveform, condition, from–to % of the cycle, p"."""
+    if clusters.empty:
+        return pd.DataFrame(columns=["waveform", "condition", "cluster (% of cycle)", "p"])
+    out = pd.DataFrame({
+        "waveform": clusters["waveform"].astype(str),
+        "condition": clusters["condition"].astype(str),
+        "cluster (% of cycle)": [f"{a:.0f}–{b:.0f}" for a, b in
+                                 zip(clusters["start_pct"], clusters["end_pct"], strict=True)],
+        "p": clusters["p"].map(p_value),
+        "method": clusters.get("method", pd.Series("", index=clusters.index)),
+    })  # fmt: skip
+    for column, label in (("n_reference", "n reference"), ("n_comparison", "n comparison")):
+        if column in clusters:
+            out[label] = clusters[column]
+    return out
+
+
+def associations_table(associations: pd.DataFrame, /) -> pd.DataFrame:
+    """``stats/associations.csv``: response per unit of predictor, CI, p, n."""
+    if associations.empty:
+        return pd.DataFrame(columns=["response", "predictor"])
+    return pd.DataFrame({
+        "response": associations["response"].map(_outcome_label),
+        "predictor": associations["predictor"].map(_outcome_label),
+        "change per unit [95 % CI]": [estimate_ci(e, lo, hi, places=3) for e, lo, hi in
+                                      zip(associations["estimate"], associations["ci_low"],
+                                          associations["ci_high"], strict=True)],
+        "p": associations["p"].map(p_value),
+        "stances (n)": associations["n_stances"],
+        "subjects (n)": associations["n_subjects"],
+    })  # fmt: skip
+
+
+def discriminant_table(discriminant: pd.DataFrame, /) -> pd.DataFrame:
+    """``stats/discriminant.csv``: outcome, condition, coefficient, importance, accuracy, AUC."""
+    if discriminant.empty:
+        return pd.DataFrame(columns=["outcome", "condition"])
+    out = pd.DataFrame({
+        "outcome": discriminant["outcome"].map(
+            lambda o: "all outcomes together" if o == "all" else _outcome_label(o)),
+        "condition": discriminant.get("condition", pd.Series("", index=discriminant.index)),
+        "standardised coefficient": discriminant.get("coefficient").map(_number),
+        "importance (structure coefficient)": discriminant.get("importance").map(_number),
+        "accuracy (LOSO)": discriminant["accuracy"].map(_number),
+        "AUC (LOSO)": discriminant["auc"].map(_number),
+    })  # fmt: skip
+    return out

@@ -11,9 +11,11 @@ from lbprun import sheets
 
 min_version("9.0")
 
-SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+# From this file's folder, so that the workflow also works as a module (workflow/Snakefile).
+REPO_DIR = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1]
+SCHEMAS = REPO_DIR / "workflow" / "schemas"
 # The built-in demo's sheets: only a config naming exactly these generates the demo cohort.
-DEMO_SHEETS = Path(workflow.basedir) / "config" / "demo"
+DEMO_SHEETS = REPO_DIR / "config" / "demo"
 # Relative to workflow/rules/: the root environment.yml (same packages as `make install`).
 CONDA_ENV = "../../environment.yml"
 

@@ -1,5 +1,12 @@
-# Publication figures, each as PDF (vector, fonts embedded), PNG (config figures.dpi) and SVG.
-# Every file goes into the report with a caption naming the settings it was made with.
+# Publication figures, each as PDF (vector, fonts embedded), PNG (300 dpi) and SVG.
+# Every file goes into the report with a caption naming the settings it was made with; what a
+# figure leaves out (a group, an outcome or a waveform no trial has) is written to its notes
+# file, which the caption includes and the run summary lists.
+from lbprun.figures import condition_labels
+
+# Condition -> label with units: figures.condition_labels, else "2.5 m/s" from speed_mps.
+CONDITION_LABELS = condition_labels(TRIALS, labels=config["figures"].get("condition_labels"))
+FIGURE_NOTES = [f"{RESULTS}/report/notes/{name}.rst" for name in FIGURES]
 
 
 rule waveform_figure:
@@ -8,9 +15,11 @@ rule waveform_figure:
         clusters=f"{RESULTS}/stats/spm_clusters.csv",
     output:
         figure_outputs("waveform_{waveform}", "waveform_figure"),
+        notes=f"{RESULTS}/report/notes/waveform_{{waveform}}.rst",
     params:
         figures=config["figures"],
         stats=STATS_PARAMS,
+        labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
     log:
@@ -28,9 +37,11 @@ rule discrete_figure:
         tests=f"{RESULTS}/stats/group_tests.csv",
     output:
         figure_outputs("discrete", "discrete_figure"),
+        notes=f"{RESULTS}/report/notes/discrete.rst",
     params:
         figures=config["figures"],
         stats=STATS_PARAMS,
+        labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
     log:
@@ -47,9 +58,11 @@ rule vector_coding_figure:
         subjects=f"{RESULTS}/cohort/subjects.csv",
     output:
         figure_outputs("vector_coding", "vector_coding_figure"),
+        notes=f"{RESULTS}/report/notes/vector_coding.rst",
     params:
         figures=config["figures"],
         stats=STATS_PARAMS,
+        labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
     log:
@@ -67,9 +80,11 @@ rule qc_figure:
         failed=f"{RESULTS}/cohort/failed_trials.csv",
     output:
         figure_outputs("qc", "qc_figure"),
+        notes=f"{RESULTS}/report/notes/qc.rst",
     params:
         figures=config["figures"],
         stats=STATS_PARAMS,
+        labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
     log:

@@ -1,6 +1,17 @@
-# Tables for the paper (CSV, Markdown, LaTeX booktabs), each in the report with its caption.
-# The HTML report itself is built by `snakemake --report results/report.html` from every
-# report() output of the workflow (see workflow/report/workflow.rst).
+# Tables for the paper (CSV, Markdown, LaTeX booktabs), every table again as an HTML page the
+# report shows, the run summary (printed at the end, summary.txt, the report's front page) and
+# the HTML report itself, built by the workflow so that it is never stale (issue 13).
+from snakemake.logging import logger
+
+from lbprun import report as lbprun_report
+
+READABLE_TABLES = {
+    "participants": f"{RESULTS}/tables/participants.csv",
+    "outcomes": f"{RESULTS}/tables/outcomes.csv",
+    **{name: f"{RESULTS}/stats/{name}.csv" for name in STATS_TABLES},
+}
+SUMMARY = f"{RESULTS}/summary.txt"
+REPORT = f"{RESULTS}/report.html"
 
 
 rule participants_table:
@@ -38,3 +49,87 @@ rule outcomes_table:
         runtime=5,
     script:
         "../scripts/outcomes_table.py"
+
+
+rule report_table:
+    input:
+        lambda wildcards: READABLE_TABLES[wildcards.name],
+    output:
+        report_file(
+            f"{RESULTS}/report/tables/{{name}}.html",
+            caption="../report/report_table.rst",
+            category="Tables",
+            labels=lambda wildcards: {"table": wildcards.name.replace("_", " ")},
+        ),
+    params:
+        caption=lambda wildcards: lbprun_report.table_caption(wildcards.name, config=config)[1],
+    wildcard_constraints:
+        name="|".join(READABLE_TABLES),
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/tables/report_{{name}}.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/report_table.py"
+
+
+rule run_summary:
+    input:
+        participants=config["participants"],
+        trials_sheet=config["trials"],
+        trials=f"{RESULTS}/cohort/trials.csv",
+        failed=f"{RESULTS}/cohort/failed_trials.csv",
+        group_tests=f"{RESULTS}/stats/group_tests.csv",
+        notes=FIGURE_NOTES,
+    output:
+        text=SUMMARY,
+        json=f"{RESULTS}/summary.json",
+        html=report_file(
+            f"{RESULTS}/report/summary.html",
+            caption="../report/summary.rst",
+            category="Run summary",
+        ),
+    localrule: True
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/run_summary.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/run_summary.py"
+
+
+rule report:
+    input:
+        all_targets(),
+        expand(f"{RESULTS}/report/tables/{{name}}.html", name=READABLE_TABLES),
+        SUMMARY,
+        PROVENANCE,
+    output:
+        REPORT,
+    params:
+        snakefile=workflow.main_snakefile,
+        summary_note=f"``{SUMMARY}`` (printed at the end of the run)",
+    localrule: True
+    conda:
+        CONDA_ENV
+    log:
+        f"{RESULTS}/logs/report.log",
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/build_report.py"
+
+
+onsuccess:
+    # The run ends on what it made and what it could not, not on "100% done" alone.
+    if Path(SUMMARY).is_file():
+        text = Path(SUMMARY).read_text(encoding="utf-8")
+        logger.info(f"\n{text}")
+        logger.info(f"Report: {REPORT}")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lbprun import cohort, figures, logs
+from lbprun import cohort, figures, logs, report
 
 logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
@@ -12,7 +12,9 @@ subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditio
 fig = figures.discrete_figure(
     subjects,
     pd.read_csv(snakemake.input.tests),
-    outcomes=[o for o in snakemake.params.figures["outcomes"] if o in subjects],
+    outcomes=snakemake.params.figures["outcomes"],
     groups=(p["reference"], p["comparison"]),
+    labels=snakemake.params.labels,
 )
+report.write_notes(snakemake.output.notes, figures.notes_of(fig))
 figures.save(fig, Path(snakemake.output[0]).with_suffix(""))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lbprun import figures, logs
+from lbprun import figures, logs, report
 
 logs.to_file(snakemake.log[0])
 p = snakemake.params.stats
@@ -17,5 +17,7 @@ fig = figures.waveform_figure(
     waveform=snakemake.wildcards.waveform,
     groups=(p["reference"], p["comparison"]),
     band=snakemake.params.figures["band"],
+    labels=snakemake.params.labels,
 )
+report.write_notes(snakemake.output.notes, figures.notes_of(fig))
 figures.save(fig, Path(snakemake.output[0]).with_suffix(""))
