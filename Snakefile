@@ -10,7 +10,3 @@ rule everything:
     input:
         rules.all.input,
     default_target: True
-
-
-# Last, once every rule exists: no rule may write outside the study's output folder.
-check_rule_outputs()

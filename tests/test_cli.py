@@ -92,3 +92,18 @@ def test_extract_bad_config_and_bad_static_each_give_one_line(c3d_dir, tmp_path,
         assert main(["extract", trial, "--out", str(tmp_path / f"out{i}"), *options]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+
+
+def test_version_and_a_closed_pipe(c3d_dir):
+    from lbprun import __version__
+
+    done = subprocess.run([sys.executable, "-m", "lbprun.cli", "--version"],
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0 and done.stdout == f"lbprun {__version__}\n"
+    # `lbprun inspect --json | head -c 10`: the reader closes the pipe early; no error at all
+    trial = str(c3d_dir / "bmc-ric" / "RBDS001runT35.c3d")
+    piped = subprocess.run(
+        f"{sys.executable} -m lbprun.cli inspect {trial} --json | head -c 10",
+        shell=True, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert piped.stdout == '{\n  "file"' and piped.stderr == ""

@@ -240,3 +240,11 @@ def test_bad_config_is_rejected_naming_the_key(patch, message):
     with pytest.raises(sheets.SheetError) as err:
         sheets.validate_config(config, schema=schema)
     assert message in str(err.value)
+
+
+def test_a_comma_separated_sheet_is_told_sheets_are_tab_separated(tmp_path):
+    sheet = tmp_path / "participants.csv"
+    sheet.write_text("subject,group,mass_kg\nS01,healthy,70\n")
+    schema = sheets.read_schema(SCHEMAS / "participants.schema.yaml")
+    with pytest.raises(sheets.SheetError, match="Sheets are tab-separated; this one looks comma"):
+        sheets.read_sheet(sheet, schema=schema)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 
@@ -335,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lbprun", description="Running biomechanics in low back pain, from C3D trials."
     )
+    from lbprun import __version__
+
+    parser.add_argument("--version", action="version", version=f"lbprun {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, run) in SUBCOMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -347,7 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``lbprun``; return the exit code (0 ok, 2 bad input)."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the try
+        return code
+    except BrokenPipeError:
+        # `lbprun inspect --json | head`: the reader has what it wanted; no error, no traceback
+        # at exit (Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:  # bad data must end in one line, never a traceback
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"error: {message}", file=sys.stderr)

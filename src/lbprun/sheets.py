@@ -119,9 +119,12 @@ def read_sheet(path: str | Path, /, *, schema: dict) -> pd.DataFrame:
     required = schema.get("required", [])
     missing = [c for c in required if c not in table.columns]
     if missing:
+        hint = ""
+        if len(table.columns) == 1 and "," in table.columns[0]:
+            hint = " Sheets are tab-separated; this one looks comma-separated (save it as TSV)."
         raise SheetError(
             f"{path}: missing column(s) {', '.join(map(repr, missing))} "
-            f"(required: {', '.join(required)}; found: {', '.join(table.columns)})."
+            f"(required: {', '.join(required)}; found: {', '.join(table.columns)}).{hint}"
         )
     table = table.apply(lambda col: col.str.strip())
     numeric = [c for c, s in schema["properties"].items() if s.get("type") == "number"]
@@ -387,6 +390,19 @@ def load_sheets(
     )
     trials = trials.sort_values(["subject", "trial"], kind="stable").reset_index(drop=True)
     return participants, trials
+
+
+def participants_without_trials(participants: pd.DataFrame, trials: pd.DataFrame, /) -> list:
+    """Subjects of the participants sheet that no row of the trials sheet names (flagged).
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"subject": ["S1", "S2", "S3"]})
+    >>> participants_without_trials(people, pd.DataFrame({"subject": ["S2"]}))
+    ['S1', 'S3']
+    """
+    listed = set(trials["subject"].astype(str))
+    return [s for s in participants["subject"].astype(str) if s not in listed]
 
 
 def _same_file(a: str | Path, b: str | Path) -> bool:

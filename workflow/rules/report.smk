@@ -11,6 +11,13 @@ READABLE_TABLES = {
     **{name: f"{RESULTS}/stats/{name}.csv" for name in STATS_TABLES},
 }
 SUMMARY = f"{RESULTS}/summary.txt"
+WITHOUT_TRIALS = sheets.participants_without_trials(PARTICIPANTS, TRIALS)
+if WITHOUT_TRIALS:
+    logger.warning(
+        f"{config['participants']}: {len(WITHOUT_TRIALS)} participant(s) without trials in "
+        f"{config['trials']}: {', '.join(WITHOUT_TRIALS[:20])}"
+        + (" ..." if len(WITHOUT_TRIALS) > 20 else "")
+    )
 REPORT = f"{RESULTS}/report.html"
 
 

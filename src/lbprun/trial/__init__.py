@@ -8,6 +8,7 @@ markers, no plate contact) are null with a warning, and the others are still rep
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,6 +24,8 @@ from lbprun.trial import sources
 from lbprun.trial.landmarks import landmarks, name_calibrated_models
 from lbprun.trial.measures import TrialError, measure_trial
 from lbprun.trial.outcomes import null_summary
+
+_log = logging.getLogger(__name__)
 
 
 def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
@@ -206,16 +209,22 @@ def extract_many(jobs: Iterable[Mapping], /, *, settings: Settings | None = None
     list of dict
         One ``trial.json`` summary per job, in order.
     """
-    return [
-        extract(
-            job["path"],
-            job["out_dir"],
-            static=job.get("static") or None,
-            mass_kg=_as_float(job.get("mass_kg")),
-            markerset=job.get("markerset") or "auto",
-            condition=job.get("condition"),
-            settings=settings,
-            extra=job.get("extra"),
+    jobs = list(jobs)
+    results = []
+    for i, job in enumerate(jobs, start=1):
+        # per-trial progress in the batch's log: a long batch shows where it is
+        _log.info("trial %d/%d: %s", i, len(jobs), job["path"])
+        results.append(
+            extract(
+                job["path"],
+                job["out_dir"],
+                static=job.get("static") or None,
+                mass_kg=_as_float(job.get("mass_kg")),
+                markerset=job.get("markerset") or "auto",
+                condition=job.get("condition"),
+                settings=settings,
+                extra=job.get("extra"),
+            )
         )
-        for job in jobs
-    ]
+        _log.info("trial %d/%d: %s", i, len(jobs), results[-1].get("status"))
+    return results
