@@ -219,3 +219,15 @@ def test_lower_limb_only_real_cohort_runs_to_the_end(tmp_path, c3d_dir):
     assert "no trial has a Thorax rotation (°) waveform" in notes
     log = (results / "logs" / "figures" / "waveform_thorax_rot_deg.log").read_text()
     assert "no trial has a Thorax rotation" in log
+
+
+def test_mixed_models_table_puts_terms_in_words_and_variances_without_ci():
+    models = pd.DataFrame({"outcome": ["valr_bw_s"] * 3,
+                           "term": ["group[T.lbp]:condition[T.fast]", "subject_var", "icc"],
+                           "estimate": [1.5, 20.0, 0.4], "se": [0.5, None, None],
+                           "ci_low": [0.5, None, None], "ci_high": [2.5, None, None],
+                           "p": [0.01, None, None]})  # fmt: skip
+    table = tables.mixed_models_table(models)
+    assert list(table["term"]) == ["lbp × fast", "Between-subject variance (unit²)", "ICC"]
+    assert list(table["estimate [95 % CI]"]) == ["1.500 [0.500, 2.500]", "20.000", "0.400"]
+    assert list(table["p"]) == ["0.010", "–", "–"]

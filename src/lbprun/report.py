@@ -436,7 +436,8 @@ TABLES = {  # name: (title, plain-language caption; {reference}, {comparison}, {
         "in the outcome's unit: the intercept is the {reference} group in the first condition, "
         "'{comparison}' is the group difference there, a condition term is the change from the "
         "first condition, and '{comparison} × condition' is how much the group difference "
-        "changes with the condition.",
+        "changes with the condition. The variance rows give the between-subject and residual "
+        "variances (outcome unit squared) and the ICC (share of the variance between subjects).",
     ),
     "spm_clusters": (
         "SPM clusters on waveforms",

@@ -316,6 +316,10 @@ def _term(term: str, reference: str) -> str:
     """Patsy term to words: ``group[T.lbp]:condition[T.fast]`` -> "lbp × fast"."""
     if term == "Intercept":
         return f"Intercept ({reference}, first condition)"
+    variance = {"subject_var": "Between-subject variance (unit²)",
+                "residual_var": "Residual variance (unit²)", "icc": "ICC"}  # fmt: skip
+    if term in variance:
+        return variance[term]
     parts = [re.sub(r"^\w+\[T\.(.+)\]$", r"\1", p) for p in term.split(":")]
     return " × ".join(parts)
 
@@ -351,6 +355,13 @@ def group_tests_table(group_tests: pd.DataFrame, /) -> pd.DataFrame:
     return table
 
 
+def _estimate(estimate, low, high) -> str:
+    """Estimate with its CI, or alone when it has none (variance components, ICC)."""
+    if math.isfinite(float(low)) and math.isfinite(float(high)):
+        return estimate_ci(float(estimate), float(low), float(high), places=3)
+    return _number(estimate, 3)
+
+
 def mixed_models_table(models: pd.DataFrame, /, *, reference: str = "healthy") -> pd.DataFrame:
     """``stats/mixed_models.csv`` with outcome labels, terms in words and formatted numbers."""
     if models.empty:
@@ -358,7 +369,7 @@ def mixed_models_table(models: pd.DataFrame, /, *, reference: str = "healthy") -
     out = pd.DataFrame({
         "outcome": models["outcome"].map(_outcome_label),
         "term": models["term"].astype(str).map(lambda t: _term(t, reference)),
-        "estimate [95 % CI]": [estimate_ci(e, lo, hi, places=3) for e, lo, hi in
+        "estimate [95 % CI]": [_estimate(e, lo, hi) for e, lo, hi in
                                zip(models["estimate"], models["ci_low"], models["ci_high"],
                                    strict=True)],
         "SE": models["se"].map(lambda v: _number(v, 3)),
