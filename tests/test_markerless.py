@@ -134,6 +134,17 @@ def test_y_up_pose_file_is_turned_z_up(synthetic, tmp_path):
         assert summary[key] == pytest.approx(reference[key], abs=1e-3)  # float32 storage
 
 
+def test_poses_in_another_axis_convention_are_flagged(synthetic, tmp_path):
+    data = {**synthetic["overground"]["data"]}
+    # ISB-ordered axes (x anterior, y left) written where Theia3D's (x right, y anterior) belong
+    data["poses"] = {k: v.copy() for k, v in data["poses"].items()}
+    for pose in data["poses"].values():
+        pose[:, :3, :3] = pose[:, :3, :3] @ pose_kin.THEIA_TO_ISB
+    summary = trial.extract(_write(tmp_path, "isb", data), tmp_path / "out", mass_kg=70.0)
+    assert any("may not use Theia3D's axes" in w for w in summary["warnings"])
+    assert not any("Theia3D's axes" in w for w in synthetic["overground"]["warnings"])
+
+
 def test_non_rigid_and_zero_poses_become_untracked(synthetic, tmp_path):
     data = {**synthetic["treadmill"]["data"]}
     data["poses"] = dict(data["poses"])

@@ -162,7 +162,8 @@ def _format_text(info: dict) -> str:
         f"markers         {info['n_markers']}, model outputs {len(info['model_outputs'])}",
         f"marker set      {info['markerset']}",
     ]
-    lines += [f"  {role:<14}{label or 'missing'}" for role, label in info["roles"].items()]
+    if not info["markerless"]:  # a markerless trial has no marker roles to list
+        lines += [f"  {role:<14}{label or 'missing'}" for role, label in info["roles"].items()]
     if info["segments"]:
         kind = "markerless, " if info["markerless"] else ""
         lines.append(f"segment poses   {len(info['segments'])} ({kind}share of frames tracked)")

@@ -18,7 +18,7 @@ from lbprun import kinematics as kin
 from lbprun import markersets
 from lbprun.settings import Settings
 from lbprun.signals import butter_lowpass
-from lbprun.trial.sources import pose_frames
+from lbprun.trial.sources import convention_warnings, pose_frames
 
 PIG_LEG = ("thigh", "knee_lat", "tibia", "ankle_lat")
 JCS_LEG = ("knee_lat", "knee_med", "ankle_lat", "ankle_med")
@@ -260,6 +260,7 @@ def angle_series(trial, mapping: dict, /, *, static=None, settings: Settings) ->
     out = Series()
     roles = filtered_roles(trial, _used_roles(trial, mapping, static), settings=settings)
     poses = pose_frames(trial, settings=settings)
+    out.warnings.extend(convention_warnings(poses))
     pelvis = segment_series(roles, out=out, poses=poses)
     knee_series(trial, roles, pelvis, static=static, out=out, poses=poses)
     return out

@@ -12,9 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from lbprun.kinematics import poses as pose_kin
+from lbprun.kinematics.frames import MIN_PROGRESSION_M
 from lbprun.settings import Settings
 
 _TRUNK_AND_LEGS = ("pelvis", "thorax", "l_thigh", "r_thigh", "l_shank", "r_shank")
+# A runner's pelvis faces the direction of travel within tens of degrees (rotation amplitude
+# ~ +-10 deg, a curved path); beyond this the axes are not what Theia3D writes.
+MAX_HEADING_OFFSET_DEG = 45.0
 
 
 def pose_frames(trial, /, *, settings: Settings) -> dict:
@@ -28,6 +32,34 @@ def pose_frames(trial, /, *, settings: Settings) -> dict:
         max_gap_frames=settings.max_gap_frames,
     )
     return pose_kin.segment_frames(trial.poses, _TRUNK_AND_LEGS, filt=filt)
+
+
+def convention_warnings(frames: dict, /) -> list[str]:
+    """Say when the pelvis pose's anterior axis does not point along the direction of travel.
+
+    Only Theia3D's axes (x right, y anterior, z up) are known; a system writing others gives
+    a pelvis whose "anterior" axis points sideways or backwards while the runner travels.
+    Treadmill trials (no travel) cannot be checked.
+    """
+    pelvis = frames.get("pelvis")
+    if pelvis is None:
+        return []
+    ok = np.isfinite(pelvis.origin).all(axis=1) & np.isfinite(pelvis.rot).all(axis=(1, 2))
+    if ok.sum() < 2:
+        return []
+    travel = pelvis.origin[ok][-1, :2] - pelvis.origin[ok][0, :2]
+    if np.hypot(*travel) < MIN_PROGRESSION_M:
+        return []
+    anterior = pelvis.rot[ok][:, :2, 0].mean(axis=0)
+    cosine = anterior @ travel / (np.linalg.norm(anterior) * np.linalg.norm(travel) or 1.0)
+    angle = float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
+    if angle <= MAX_HEADING_OFFSET_DEG:
+        return []
+    return [
+        f"the pelvis pose's anterior axis points {angle:.0f} deg away from the direction of "
+        "travel: the segment poses may not use Theia3D's axes (x right, y anterior, z up), "
+        "and every angle from them is suspect"
+    ]
 
 
 def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict[str, str]]:
