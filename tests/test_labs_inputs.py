@@ -121,3 +121,33 @@ def test_static_without_the_landmarks_says_so(written, tmp_path):
     assert summary["pelvis_rot_rom_deg"] is not None
     good = trial.extract(written["ric"], tmp_path / "g", static=written["ric_static"])
     assert np.isclose(good["pelvis_rot_rom_deg"], summary["pelvis_rot_rom_deg"])
+
+
+# clusters.* key -> (new value, what must change on the RIC layout with its static)
+CLUSTER_CHANGES = {
+    "hjc_from_trochanters": (0.05, "knee_flex_td_deg"),
+    "static_max_fit_residual_mm": (0.01, "status"),
+    "static_max_length_sd_mm": (0.01, "status"),
+    "static_max_point_distance_m": (0.05, "status"),
+    "cluster_max_deformation_mm": (0.0001, "warnings"),  # frames dropped, said so
+    "forefoot_pivot_window_s": (0.3, "settings.kinematic_to_bias_ms"),
+    "rear_foot_min_low_s": (0.3, "settings.kinematic_to_bias_ms"),
+}
+
+
+def test_cluster_settings_are_recorded_and_act(written, tmp_path):
+    from lbprun.settings import Settings
+
+    def run(name, **change):
+        settings = Settings.from_config({"clusters": change})
+        out = tmp_path / name
+        return trial.extract(written["ric"], out, static=written["ric_static"], settings=settings)
+
+    base = run("base")
+    assert base["status"] == "ok"
+    for key, (value, governed) in CLUSTER_CHANGES.items():
+        changed = run(key, **{key: value})
+        assert changed["settings"][key] == value, key
+        section, _, name = governed.rpartition(".")
+        new, old = (changed.get(section, {}), base.get(section, {})) if section else (changed, base)
+        assert new[name] != old[name], key

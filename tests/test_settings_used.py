@@ -55,13 +55,23 @@ CHANGES = {
 # which a 5 BW prominence then rejects: both runs of this key use the wider window
 CONTEXT = {"impact_peak_prominence_bw": {"kinetics": {"impact_peak_window_pct": 60.0}}}
 # not shown on JA1Gait21: no marker gap longer than the default fill, no treadmill plate, no
-# markerless poses (pose_floor_window_s, pose_bump_window_s: tests/test_markerless.py)
+# markerless poses (pose_floor_window_s, pose_bump_window_s: tests/test_markerless.py), no
+# cluster-only segments (section clusters: tests/test_labs_inputs.py)
 ELSEWHERE = {
     "max_gap_frames",
     "plate_threshold_treadmill_n",
     "markerset",
     "pose_floor_window_s",
     "pose_bump_window_s",
+    # clusters calibrated by a static (JA1's static has no trochanters, no foot cluster):
+    # tests/test_labs_inputs.py::test_cluster_settings_are_recorded_and_act
+    "hjc_from_trochanters",
+    "static_max_fit_residual_mm",
+    "static_max_length_sd_mm",
+    "static_max_point_distance_m",
+    "cluster_max_deformation_mm",
+    "forefoot_pivot_window_s",
+    "rear_foot_min_low_s",
 }
 FAST = ("force_cutoff_hz", "treadmill_min_contacts", "gravity_m_s2", "coherence_min_segments")
 

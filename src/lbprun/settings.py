@@ -1,6 +1,7 @@
 """Processing settings: every choice SCIENCE.md leaves open, with its default, in one place.
 
-The workflow's config sections ``filters``, ``events``, ``kinetics`` and ``coordination`` map
+The workflow's config sections ``filters``, ``events``, ``kinetics``, ``coordination`` and
+``clusters`` map
 one-to-one onto these fields; every ``trial.json`` records :meth:`Settings.to_dict` so results
 can be traced.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 # the workflow config's sections whose keys are Settings fields
-SECTIONS = ("filters", "events", "kinetics", "coordination")
+SECTIONS = ("filters", "events", "kinetics", "coordination", "clusters")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ class Settings:
     coherence_min_segments: int = 5
     # markers
     markerset: str = "auto"
+    # clusters (technical clusters calibrated by a static trial; lbprun.kinematics.clusters)
+    hjc_from_trochanters: float = 0.25  # HJC this fraction of the trochanters' distance medial
+    static_max_fit_residual_mm: float = 8.0  # cluster shape, static vs dynamic (median RMS)
+    static_max_length_sd_mm: float = 12.0  # shank length between calibrated centres (robust SD)
+    static_max_point_distance_m: float = 0.6  # a landmark this far from its cluster: refused
+    cluster_max_deformation_mm: float = 4.0  # foot-cluster frames deformed more: gaps
+    forefoot_pivot_window_s: float = 0.08  # push-off after each rear-foot lift, for the pivot
+    rear_foot_min_low_s: float = 0.03  # a rear-foot cluster low this long counts as a landing
 
     def __post_init__(self) -> None:
         # YAML gives lists; a frozen dataclass compared with its defaults needs the tuple

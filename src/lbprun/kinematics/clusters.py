@@ -14,7 +14,7 @@ biomechanist does by hand, and what is done here where the anatomy needs it:
   cluster (three virtual points that rebuild exactly that frame fill the pelvis roles). The
   rotation-first pelvis angle does not depend on the sagittal offset of this frame (an offset
   about the medio-lateral axis changes tilt only), so rotation amplitudes are those of the
-  pelvis. The hip joint centres lie on the trochanter line, ``HJC_FROM_GTR`` of the
+  pelvis. The hip joint centres lie on the trochanter line, ``hjc_from_gtr`` of the
   inter-trochanteric distance medial to each trochanter.
 - **Feet without heel/toe landmarks**: the forefoot pivot of the foot cluster (the point of the
   foot that stays still while the heel rises, found by least squares over push-off) becomes the
@@ -58,6 +58,16 @@ PIVOT_WINDOW_S = 0.08  # push-off frames after the rear foot lifts, for the fore
 REAR_FOOT_MIN_LOW_S = 0.03  # a heel cluster of a forefoot striker is low for only ~50 ms
 PIVOT_ITERATIONS = 10  # reweighting rounds of the forefoot pivot fit
 _FRAME_POINT_M = 0.1  # spacing of the virtual points that rebuild a static-defined pelvis frame
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The choices of a static calibration (config section ``clusters``), in metres."""
+
+    hjc_from_gtr: float = HJC_FROM_GTR
+    max_fit_residual_m: float = MAX_FIT_RESIDUAL_M
+    max_length_sd_m: float = MAX_LENGTH_SD_M
+    max_point_distance_m: float = MAX_POINT_DISTANCE_M
 
 
 class StaticMismatchError(ValueError):
@@ -165,7 +175,7 @@ def drop_nonrigid(cluster: np.ndarray, /, *, tol_m: float | None = None) -> tupl
     return out, int(bad.sum())
 
 
-def _pelvis_frame_points(static, static_map: dict) -> dict[str, np.ndarray]:
+def _pelvis_frame_points(static, static_map: dict, hjc_from_gtr: float) -> dict[str, np.ndarray]:
     """Return static points that rebuild a pelvis frame (trochanter line, standing vertical)."""
     l_gtr = static.marker(static_map["l_gtr"])
     r_gtr = static.marker(static_map["r_gtr"])
@@ -178,32 +188,34 @@ def _pelvis_frame_points(static, static_map: dict) -> dict[str, np.ndarray]:
         "l_asis": origin + d * left,
         "r_asis": origin - d * left,
         "sacrum": origin - d * anterior,
-        "l_hjc": l_gtr + HJC_FROM_GTR * (r_gtr - l_gtr),
-        "r_hjc": r_gtr + HJC_FROM_GTR * (l_gtr - r_gtr),
+        "l_hjc": l_gtr + hjc_from_gtr * (r_gtr - l_gtr),
+        "r_hjc": r_gtr + hjc_from_gtr * (l_gtr - r_gtr),
     }
 
 
-def _static_points(static, static_map: dict, wanted: list[str], segment: str) -> dict:
+def _static_points(static, static_map: dict, wanted: list[str], segment: str, hjc: float) -> dict:
     """Return the static positions of the wanted roles (pelvis frame points without ASIS)."""
     points = {r: static.marker(static_map[r]) for r in wanted if r in static_map}
     has_asis = {"l_asis", "r_asis"} <= static_map.keys()
     if segment == "pelvis" and not has_asis and {"l_gtr", "r_gtr"} <= static_map.keys():
-        points |= _pelvis_frame_points(static, static_map)
+        points |= _pelvis_frame_points(static, static_map, hjc)
     return points
 
 
-def _rule(segment: str, role: str, static_map: dict, cluster: list[str], static_name: str) -> str:
+def _rule(role: str, static_map: dict, cluster: list[str], static_name: str, hjc: float) -> str:
     via = f"{cluster[0]}..{cluster[-1]}" if len(cluster) > 1 else cluster[0]
     if role in static_map:
         what = static_map[role]
     elif role.endswith("hjc"):
-        what = f"trochanters ({HJC_FROM_GTR:g} of their distance medial)"
+        what = f"trochanters ({hjc:g} of their distance medial)"
     else:
         what = "pelvis frame of the trochanter line and the standing vertical"
     return f"static-calibrated: {what} in {static_name}, carried by {via}"
 
 
-def calibrate(trial, mapping: dict, static, static_map: dict, /) -> Calibrated:
+def calibrate(
+    trial, mapping: dict, static, static_map: dict, /, *, limits: Limits | None = None
+) -> Calibrated:
     """Anatomical landmarks the dynamic trial lacks, carried from the static by the clusters.
 
     Parameters
@@ -212,6 +224,8 @@ def calibrate(trial, mapping: dict, static, static_map: dict, /) -> Calibrated:
         Dynamic and static trials (canonical frame, metres).
     mapping, static_map : dict
         Role -> label of each (from :func:`lbprun.markersets.resolve_roles`).
+    limits : Limits, optional
+        Hip-centre fraction and the limits that refuse a static (defaults of the config).
 
     Returns
     -------
@@ -222,9 +236,11 @@ def calibrate(trial, mapping: dict, static, static_map: dict, /) -> Calibrated:
     Raises
     ------
     StaticMismatchError
-        If a cluster's shape differs from the static's by more than ``MAX_FIT_RESIDUAL_M`` or a
-        landmark lies more than ``MAX_POINT_DISTANCE_M`` from its cluster.
+        If a cluster's shape differs from the static's by more than ``max_fit_residual_m``, a
+        landmark lies more than ``max_point_distance_m`` from its cluster, or the shank length
+        between calibrated centres varies by more than ``max_length_sd_m``.
     """
+    limits = limits or Limits()
     out = Calibrated()
     dyn_clusters = cluster_labels(trial.labels)
     stat_clusters = cluster_labels(static.labels)
@@ -236,17 +252,18 @@ def calibrate(trial, mapping: dict, static, static_map: dict, /) -> Calibrated:
         wanted = [r for r in wanted if r not in mapping]
         if len(cluster) < 3 or not wanted:
             continue
-        points = _static_points(static, static_map, wanted, key)
+        points = _static_points(static, static_map, wanted, key, limits.hjc_from_gtr)
         if not points:
             continue
         stat, dyn = _stack(static, cluster), _stack(trial, cluster)
-        _check((trial, static), key, cluster, (stat, dyn), points, out=out)
+        _check((trial, static), key, cluster, (stat, dyn), points, out=out, limits=limits)
         rebuilt = reconstruct_points(stat, np.stack(list(points.values()), axis=1), dyn)
         for i, role in enumerate(points):
             label = f"{role}@static"
             out.points[label] = rebuilt[:, i, :]
-            out.roles[role] = (label, _rule(key, role, static_map, cluster, static.path.name))
-    _check_joints(trial, static, out)
+            rule = _rule(role, static_map, cluster, static.path.name, limits.hjc_from_gtr)
+            out.roles[role] = (label, rule)
+    _check_joints(trial, static, out, limits.max_length_sd_m)
     return out
 
 
@@ -262,7 +279,7 @@ def _centre(points: dict, side: str, names) -> np.ndarray | None:
     return None if any(p is None for p in found) else np.mean(found, axis=0)
 
 
-def _check_joints(trial, static, out: Calibrated) -> None:
+def _check_joints(trial, static, out: Calibrated, max_sd_m: float) -> None:
     """Refuse a static whose joint centres do not keep a constant segment length."""
     for side in ("l", "r"):
         for proximal, _, distal, segment in _JOINTS:
@@ -273,46 +290,48 @@ def _check_joints(trial, static, out: Calibrated) -> None:
             q25, q75 = np.nanpercentile(length, [25, 75])
             spread = float((q75 - q25) / 1.349)  # robust SD: artefact frames do not decide
             out.residual_mm[f"{side}_{segment}_length_sd"] = round(1000 * spread, 2)
-            if spread > MAX_LENGTH_SD_M:
+            if spread > max_sd_m:
                 raise StaticMismatchError(
                     f"{static.path.name}: its landmarks make the {side.upper()} {segment} length "
                     f"vary in {trial.path.name} (robust SD {1000 * spread:.0f} mm, limit "
-                    f"{1000 * MAX_LENGTH_SD_M:.0f} mm): the markers are too far from where the "
+                    f"{1000 * max_sd_m:.0f} mm): the markers are too far from where the "
                     "clusters place them, a static trial of another subject?"
                 )
 
 
-def _check(trials: tuple, key: str, cluster: list, arrays: tuple, points: dict, *, out) -> None:
+def _check(trials: tuple, key: str, cluster: list, arrays: tuple, points: dict, *, out, limits):
     """Refuse a static whose cluster does not fit the dynamic one or whose landmarks are far."""
     (trial, static), (stat, dyn) = trials, arrays
     residual = fit_residual_m(stat, dyn)
     out.residual_mm[key] = round(1000 * residual, 2)
-    if residual > MAX_FIT_RESIDUAL_M:
+    if residual > limits.max_fit_residual_m:
         raise StaticMismatchError(
             f"{static.path.name}: its {key.replace('_', ' ')} cluster ({', '.join(cluster)}) "
             f"does not fit {trial.path.name}'s (median residual {1000 * residual:.0f} mm, "
-            f"limit {1000 * MAX_FIT_RESIDUAL_M:.0f} mm): a static trial of another subject "
+            f"limit {1000 * limits.max_fit_residual_m:.0f} mm): a static trial of another subject "
             "or session?"
         )
     centre = np.nanmean(stat, axis=(0, 1))
     for role, pos in points.items():
         distance = float(np.nanmedian(np.linalg.norm(pos - centre, axis=-1)))
-        if distance > MAX_POINT_DISTANCE_M:
+        if distance > limits.max_point_distance_m:
             raise StaticMismatchError(
                 f"{static.path.name}: {role} lies {distance:.2f} m from the {key} cluster "
-                f"(limit {MAX_POINT_DISTANCE_M:g} m): markers too far from the cluster, a "
+                f"(limit {limits.max_point_distance_m:g} m): markers too far from the cluster, a "
                 "static trial of another subject?"
             )
 
 
-def forefoot_pivot(cluster: np.ndarray, lifts_s, /, *, fs_hz: float) -> np.ndarray:
+def forefoot_pivot(
+    cluster: np.ndarray, lifts_s, /, *, fs_hz: float, window_s: float = PIVOT_WINDOW_S
+) -> np.ndarray:
     """Find the forefoot point a foot cluster pivots about at push-off, in every frame.
 
     While the heel rises the foot rolls about the forefoot, which moves with the ground (at
     rest overground, with the belt on a treadmill). With the cluster's pose ``x = R p + d``
     per frame, the point ``p`` (cluster frame) and the constant horizontal ground velocity
     ``v`` that make ``R' p + d' - v`` smallest are solved for by iteratively reweighted least
-    squares over the ``PIVOT_WINDOW_S`` after each time the rear foot lifts: frames that are
+    squares over the ``window_s`` after each time the rear foot lifts: frames that are
     not push-off (a lift seen wrongly, the foot already in the air) fit badly and lose their
     weight.
 
@@ -324,6 +343,9 @@ def forefoot_pivot(cluster: np.ndarray, lifts_s, /, *, fs_hz: float) -> np.ndarr
         Times the rear foot (the cluster itself) leaves the ground.
     fs_hz : float
         Marker rate.
+    window_s : float, optional
+        Push-off time after each lift (default ``PIVOT_WINDOW_S``, config
+        ``clusters.forefoot_pivot_window_s``).
 
     Returns
     -------
@@ -339,7 +361,7 @@ def forefoot_pivot(cluster: np.ndarray, lifts_s, /, *, fs_hz: float) -> np.ndarr
     rot, trans = fit_rigid(shape, smooth)
     d_rot = np.gradient(rot, axis=0) * fs_hz
     d_trans = np.gradient(trans, axis=0) * fs_hz
-    width = round(PIVOT_WINDOW_S * fs_hz)
+    width = round(window_s * fs_hz)
     frames = np.unique([round(t * fs_hz) + k for t in lifts_s for k in range(width)]).astype(int)
     frames = frames[(frames >= 0) & (frames < n)]
     frames = frames[np.isfinite(d_rot[frames]).all(axis=(1, 2))]

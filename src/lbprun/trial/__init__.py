@@ -95,7 +95,7 @@ def process(
     except c3d.C3DError as exc:  # without its calibration the trial cannot be measured as asked
         raise TrialError(f"{path.name}: its static trial could not be read ({exc})") from exc
     try:
-        marks = landmarks(trial, static=static_trial, markerset=markerset)
+        marks = landmarks(trial, static=static_trial, markerset=markerset, settings=settings)
     except StaticMismatchError as exc:
         raise TrialError(str(exc)) from exc
     except (markersets.MarkerSetError, OSError, ValueError) as exc:

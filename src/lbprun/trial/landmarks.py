@@ -15,6 +15,7 @@ import numpy as np
 
 from lbprun import events, markersets
 from lbprun.kinematics import clusters
+from lbprun.settings import Settings
 
 FOOT_ROLES = ("heel", "toe", "mt1", "mt5")
 # What a static must give each cluster for the measures (feet get their points from motion).
@@ -42,10 +43,21 @@ def _missing_for_clusters(trial, mapping: dict) -> list[str]:
     return out
 
 
-def _calibrate(trial, found, static, markerset: str, out: Landmarks):
+def _limits(settings) -> clusters.Limits:
+    return clusters.Limits(
+        hjc_from_gtr=settings.hjc_from_trochanters,
+        max_fit_residual_m=settings.static_max_fit_residual_mm / 1000,
+        max_length_sd_m=settings.static_max_length_sd_mm / 1000,
+        max_point_distance_m=settings.static_max_point_distance_m,
+    )
+
+
+def _calibrate(trial, found, static, markerset: str, out: Landmarks, *, settings):
     static_found = markersets.resolve_roles(static, markerset)
     static = markersets.derive(static, static_found)
-    cal = clusters.calibrate(trial, found.mapping, static, static_found.mapping)
+    cal = clusters.calibrate(
+        trial, found.mapping, static, static_found.mapping, limits=_limits(settings)
+    )
     missing = [r for r in _missing_for_clusters(trial, found.mapping) if r not in cal.roles]
     if missing and not cal.roles and _missing_for_clusters(trial, found.mapping):
         out.warnings.append(
@@ -64,7 +76,7 @@ def _calibrate(trial, found, static, markerset: str, out: Landmarks):
     return markersets.with_points(trial, cal.points)
 
 
-def _cluster_feet(trial, found, out: Landmarks):
+def _cluster_feet(trial, found, out: Landmarks, settings):
     """Foot-cluster markers and forefoot pivot of feet marked by a cluster only (for events)."""
     points = {}
     groups = clusters.cluster_labels(trial.labels)
@@ -73,7 +85,8 @@ def _cluster_feet(trial, found, out: Landmarks):
         if any(f"{side}_{r}" in found.mapping for r in FOOT_ROLES) or len(labels) < 3:
             continue
         cluster, dropped = clusters.drop_nonrigid(
-            np.stack([trial.marker(label) for label in labels], axis=1)
+            np.stack([trial.marker(label) for label in labels], axis=1),
+            tol_m=settings.cluster_max_deformation_mm / 1000,
         )
         if dropped:
             out.warnings.append(
@@ -82,10 +95,13 @@ def _cluster_feet(trial, found, out: Landmarks):
             )
         via = f"{labels[0]}..{labels[-1]}"
         rear = events.kinematic_stances(
-            {side: cluster}, fs_hz=trial.markers_hz, min_stance_s=clusters.REAR_FOOT_MIN_LOW_S
+            {side: cluster}, fs_hz=trial.markers_hz, min_stance_s=settings.rear_foot_min_low_s
         )
         points[f"{side}_toe@pivot"] = clusters.forefoot_pivot(
-            cluster, [s.to_s for s in rear], fs_hz=trial.markers_hz
+            cluster,
+            [s.to_s for s in rear],
+            fs_hz=trial.markers_hz,
+            window_s=settings.forefoot_pivot_window_s,
         )
         for i, raw in enumerate(labels):  # the cluster stands for the rear foot (events)
             label = f"{raw}@rigid" if dropped else raw
@@ -95,12 +111,10 @@ def _cluster_feet(trial, found, out: Landmarks):
             found.rules[f"{side}_foot_{i + 1}"] = "foot cluster marker (rear foot, for events)"
         found.mapping[f"{side}_toe"] = f"{side}_toe@pivot"
         found.rules[f"{side}_toe"] = f"derived: forefoot pivot of the foot cluster {via}"
-    if points:
-        out.settings["forefoot_pivot_window_s"] = clusters.PIVOT_WINDOW_S
     return markersets.with_points(trial, points)
 
 
-def landmarks(trial, /, *, static=None, markerset: str = "auto") -> Landmarks:
+def landmarks(trial, /, *, static=None, markerset: str = "auto", settings=None) -> Landmarks:
     """Resolve, derive and calibrate every landmark role of one trial.
 
     Parameters
@@ -111,6 +125,8 @@ def landmarks(trial, /, *, static=None, markerset: str = "auto") -> Landmarks:
         Its static calibration trial (resolved with the same rules).
     markerset : str
         ``auto``, a built-in name or a YAML file (:func:`lbprun.markersets.resolve_roles`).
+    settings : Settings, optional
+        The config section ``clusters`` (defaults of :class:`lbprun.settings.Settings`).
 
     Returns
     -------
@@ -123,12 +139,13 @@ def landmarks(trial, /, *, static=None, markerset: str = "auto") -> Landmarks:
     lbprun.markersets.MarkerSetError
         The marker set cannot be used.
     """
+    settings = settings or Settings()
     found = markersets.resolve_roles(trial, markerset)
     out = Landmarks(trial, found)
     trial = markersets.derive(trial, found)
     if static is not None:
-        trial = _calibrate(trial, found, static, markerset, out)
-    out.trial = _cluster_feet(trial, found, out)
+        trial = _calibrate(trial, found, static, markerset, out, settings=settings)
+    out.trial = _cluster_feet(trial, found, out, settings)
     if found.ambiguous:
         out.warnings.append(
             "ambiguous labels left unmatched: "
