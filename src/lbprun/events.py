@@ -36,6 +36,15 @@ The last row is the caveat: without a lateral forefoot marker the detector sees 
 forefoot landing only when the medial markers arrive ~15 ms later. That offset is constant
 within a trial, so on trials with plates :func:`combine` removes it (leave-one-out residual
 SD 3.9 ms on JA1Gait21); on trials without plates it remains and is reported as uncalibrated.
+
+Feet marked by a cluster only (the Running Injury Clinic's ``L_foot_1..4``) feed the same
+detector: :func:`foot_markers` takes every role named ``{side}_foot_*`` (the cluster's
+markers) with the cluster's forefoot pivot as the toe (:mod:`lbprun.trial.landmarks`,
+:func:`lbprun.kinematics.clusters.forefoot_pivot`). Touchdown against the plates (tests/
+test_labs_real.py, rear-foot markers taken as a cluster): RBDS001runT35 +1.0 ms (mean |error|
+3.2 ms, 85 stances), JA1Gait21 -1.1 ms (9.2 ms, 5), Running_0002 -8.4 ms (1); toe-off from a
+cluster is good on the treadmill (RBDS -2.4 ms) but ~30 ms early overground, where a trial
+holds too few push-offs to fit the pivot well.
 """
 
 from __future__ import annotations
