@@ -44,6 +44,7 @@ CHANGES = {
     "impact_peak_prominence_bw": (5.0, "impact_peak_bw"),  # on top of CONTEXT
     "impact_peak_window_pct": (60.0, "impact_peak_bw"),
     "lr_window_pct": ([5.0, 15.0], "lr_3_12_bw_s"),
+    "valr_window_pct": ([10.0, 90.0], "valr_bw_s"),  # on top of CONTEXT
     "static_min_force_n": (800.0, "body_mass_kg"),
     "static_max_cv": (0.001, "body_mass_kg"),
     "gravity_m_s2": (9.0, "body_mass_kg"),
@@ -53,7 +54,8 @@ CHANGES = {
 }
 # JA1Gait21 has no impact peak in the default 25 % window; with 60 % the active peak counts,
 # which a 5 BW prominence then rejects: both runs of this key use the wider window
-CONTEXT = {"impact_peak_prominence_bw": {"kinetics": {"impact_peak_window_pct": 60.0}}}
+WIDE = {"kinetics": {"impact_peak_window_pct": 60.0}}
+CONTEXT = {"impact_peak_prominence_bw": WIDE, "valr_window_pct": WIDE}
 # not shown on JA1Gait21: no marker gap longer than the default fill, no treadmill plate, no
 # markerless poses (pose_floor_window_s, pose_bump_window_s: tests/test_markerless.py), no
 # cluster-only segments (section clusters: tests/test_labs_inputs.py)
@@ -72,6 +74,21 @@ ELSEWHERE = {
     "cluster_max_deformation_mm",
     "forefoot_pivot_window_s",
     "rear_foot_min_low_s",
+}
+# ... and what must not change: kinetics settings leave events and kinematics alone, coordination
+# settings everything but coordination, gravity (body weight from the static trial) every BW
+# measure, inspect's threshold every output of extract
+KINEMATICS = (
+    "n_strides", "n_stances", "n_plate_stances", "stance_time_s", "cadence_steps_min",
+    "pelvis_rot_rom_deg", "thorax_rot_rom_deg", "knee_flex_td_deg", "trunk_incl_td_deg",
+)  # fmt: skip
+FORCES = ("active_peak_bw", "lr_3_12_bw_s", "body_mass_kg")
+COORDINATION = ("crp_marp_deg", "relphase_fourier_deg", "gain_stride", "coherence_stride")
+UNTOUCHED = {
+    "kinetics": KINEMATICS + COORDINATION,
+    "coordination": KINEMATICS + FORCES,
+    "gravity_m_s2": KINEMATICS + COORDINATION + ("active_peak_bw", "lr_3_12_bw_s"),
+    "plate_loaded_n": KINEMATICS + COORDINATION + FORCES,
 }
 FAST = ("force_cutoff_hz", "treadmill_min_contacts", "gravity_m_s2", "coherence_min_segments")
 
@@ -154,6 +171,8 @@ def test_setting_is_recorded_and_changes_its_output(key, baseline, c3d_dir, tmp_
     for other, before in base["settings"].items():
         if other not in (key, *derived):
             assert _same(recorded.get(other), before), other
+    for other in UNTOUCHED.get(key, UNTOUCHED.get(_section(key), ())):
+        assert _same(summary[other], base[other]), other
     if output == "stances":
         assert not base_stances[["td_s", "to_s"]].equals(stances[["td_s", "to_s"]])
     elif output != "inspect":

@@ -26,12 +26,15 @@ impact peak, Lieberman et al. 2010, Nature 463:531):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.signal import find_peaks, peak_prominences
 
 from lbprun.signals import cut_cycles
 
 __all__ = [
+    "StanceWindows",
     "body_weight_from_static",
     "body_weight_from_treadmill",
     "impact_peak_index",
@@ -41,9 +44,31 @@ __all__ = [
     "stance_table",
 ]
 
-# SCIENCE.md's defaults (config kinetics.impact_peak_window_pct, lr_window_pct)
+# SCIENCE.md's defaults (config kinetics.impact_peak_window_pct, lr_window_pct, valr_window_pct)
 IMPACT_WINDOW_PCT = 25.0  # share of stance searched for the impact peak
 LR_WINDOW_PCT = (3.0, 12.0)  # share of stance of the loading rate reported for every stance
+VALR_WINDOW_PCT = (20.0, 80.0)  # share of the impact peak between which VALR and VILR are taken
+
+
+@dataclass(frozen=True)
+class StanceWindows:
+    """Where in a stance the measures are taken (percent; SCIENCE.md defaults).
+
+    Attributes
+    ----------
+    impact_pct : float
+        Share of stance searched for the impact peak (25 %).
+    lr_pct : (float, float)
+        Share of stance of ``lr_3_12_bw_s`` (3-12 %).
+    valr_pct : (float, float)
+        Share of the impact peak between which VALR and VILR are taken (20-80 %).
+    """
+
+    impact_pct: float = IMPACT_WINDOW_PCT
+    lr_pct: tuple[float, float] = LR_WINDOW_PCT
+    valr_pct: tuple[float, float] = VALR_WINDOW_PCT
+
+
 _FLOAT_KEYS = (
     "impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "stance_time_s",
 )  # fmt: skip
@@ -91,7 +116,9 @@ def _first_reach(window: np.ndarray, level: np.ndarray, last: np.ndarray) -> np.
         return np.where(i == 0, 0.0, i - 1 + (level - lo) / (hi - lo))
 
 
-def _loading_rates(cat: np.ndarray, offsets, peaks, fs_hz: float) -> tuple[np.ndarray, ...]:
+def _loading_rates(
+    cat: np.ndarray, offsets, peaks, fs_hz: float, window_pct=VALR_WINDOW_PCT
+) -> tuple[np.ndarray, ...]:
     """VALR and VILR (BW/s) between 20 % and 80 % of each impact peak (rows with peaks >= 0)."""
     offsets, peaks = offsets[peaks >= 0], peaks[peaks >= 0]
     cols = np.arange(int(peaks.max()) + 2)
@@ -100,9 +127,10 @@ def _loading_rates(cat: np.ndarray, offsets, peaks, fs_hz: float) -> tuple[np.nd
     mine = cols <= peaks[:, None] + 1
     window = np.where(mine, cat[np.where(mine, offsets[:, None] + cols, 0)], 0.0)
     level = cat[offsets + peaks]
-    p20 = _first_reach(window, 0.2 * level, peaks)
-    p80 = _first_reach(window, 0.8 * level, peaks)
-    valr = 0.6 * level * fs_hz / (p80 - p20)
+    low, high = (pct / 100 for pct in window_pct)
+    p20 = _first_reach(window, low * level, peaks)
+    p80 = _first_reach(window, high * level, peaks)
+    valr = (high - low) * level * fs_hz / (p80 - p20)
     # sample-to-sample slopes whose interval overlaps [p20, p80]
     lo = np.floor(p20).astype(int)
     hi = np.maximum(np.ceil(p80).astype(int), lo + 1)
@@ -166,8 +194,7 @@ def stance_measures(
     fs_hz: float,
     body_weight_n: float,
     prominence_bw: float = 0.05,
-    impact_window_pct: float = IMPACT_WINDOW_PCT,
-    lr_window_pct: tuple[float, float] = LR_WINDOW_PCT,
+    windows: StanceWindows | None = None,
 ) -> dict:
     """Impact and active peaks, loading rates, foot-strike class and stance time of one stance.
 
@@ -181,10 +208,9 @@ def stance_measures(
         Body weight (N) used to normalise forces.
     prominence_bw : float, optional
         Prominence threshold of the impact peak (see :func:`impact_peak_index`).
-    impact_window_pct : float, optional
-        Share of stance searched for the impact peak (default 25 %).
-    lr_window_pct : (float, float), optional
-        Window of stance of ``lr_3_12_bw_s`` (default 3-12 %).
+    windows : StanceWindows, optional
+        Impact-peak search window, ``lr_3_12_bw_s`` window and VALR levels (SCIENCE.md
+        defaults: 25 %, 3-12 %, 20-80 %).
 
     Returns
     -------
@@ -219,8 +245,7 @@ def stance_measures(
         fs_hz=fs_hz,
         body_weight_n=body_weight_n,
         prominence_bw=prominence_bw,
-        impact_window_pct=impact_window_pct,
-        lr_window_pct=lr_window_pct,
+        windows=windows,
     )
     out = {k: float(row[k][0]) for k in _FLOAT_KEYS}
     for key in ("impact_peak_bw", "valr_bw_s", "vilr_bw_s"):
@@ -237,8 +262,7 @@ def stance_table(
     fs_hz: float,
     body_weight_n: float,
     prominence_bw: float = 0.05,
-    impact_window_pct: float = IMPACT_WINDOW_PCT,
-    lr_window_pct: tuple[float, float] = LR_WINDOW_PCT,
+    windows: StanceWindows | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`stance_measures` of many stances of one force signal at once, as columns.
 
@@ -248,7 +272,7 @@ def stance_table(
         Filtered vertical force (N) of one plate over the whole record.
     starts, stops : array_like of int
         First and last sample (inclusive) of each stance.
-    fs_hz, body_weight_n, prominence_bw, impact_window_pct, lr_window_pct
+    fs_hz, body_weight_n, prominence_bw, windows
         See :func:`stance_measures`.
 
     Returns
@@ -279,16 +303,17 @@ def stance_table(
     n = lengths[valid]
     cat, offsets = _segments(force, starts[valid], n)
     duration_s = (n - 1) / fs_hz
-    lo, hi = (pct / 100 for pct in lr_window_pct)
+    windows = windows or StanceWindows()
+    lo, hi = (pct / 100 for pct in windows.lr_pct)
     lr = (_at_fractions(cat, offsets, n, hi) - _at_fractions(cat, offsets, n, lo)) / (
         (hi - lo) * duration_s
     )
-    peaks = _first_impact_peaks(cat, offsets, n, prominence_bw, impact_window_pct)
+    peaks = _first_impact_peaks(cat, offsets, n, prominence_bw, windows.impact_pct)
     rear = peaks >= 0
     impact, valr, vilr = (np.full(len(n), np.nan) for _ in range(3))
     impact[rear] = cat[offsets[rear] + peaks[rear]]
     if rear.any():
-        valr[rear], vilr[rear] = _loading_rates(cat, offsets, peaks, fs_hz)
+        valr[rear], vilr[rear] = _loading_rates(cat, offsets, peaks, fs_hz, windows.valr_pct)
     columns = {
         "impact_peak_bw": impact,
         "active_peak_bw": np.maximum.reduceat(np.where(np.isinf(cat), -np.inf, cat), offsets),

@@ -45,6 +45,7 @@ class Settings:
     impact_peak_window_pct: float = 25.0
     impact_peak_prominence_bw: float = 0.05
     lr_window_pct: tuple[float, float] = (3.0, 12.0)
+    valr_window_pct: tuple[float, float] = (20.0, 80.0)
     static_min_force_n: float = 200.0
     static_max_cv: float = 0.05
     gravity_m_s2: float = 9.80665
@@ -65,7 +66,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         # YAML gives lists; a frozen dataclass compared with its defaults needs the tuple
-        object.__setattr__(self, "lr_window_pct", tuple(float(v) for v in self.lr_window_pct))
+        for name in ("lr_window_pct", "valr_window_pct"):
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
 
     @classmethod
     def from_config(cls, config: dict | None = None) -> Settings:

@@ -342,8 +342,11 @@ def _stance_forces(trial, found, body_weight_n, settings: Settings) -> tuple[dic
             fs_hz=fs,
             body_weight_n=body_weight_n,
             prominence_bw=settings.impact_peak_prominence_bw,
-            impact_window_pct=settings.impact_peak_window_pct,
-            lr_window_pct=settings.lr_window_pct,
+            windows=kinetics.StanceWindows(
+                impact_pct=settings.impact_peak_window_pct,
+                lr_pct=settings.lr_window_pct,
+                valr_pct=settings.valr_window_pct,
+            ),
         )
         ok = table["valid"]
         for key, values in columns.items():
