@@ -253,6 +253,18 @@ def test_untracked_stretch_invalidates_only_its_strides(synthetic, tmp_path):
     np.testing.assert_allclose(merged.pelvis_rot_rom_deg, merged.pelvis_rot_rom_deg_clean, atol=0.1)
 
 
+def test_poses_without_feet_say_why_strides_are_missing(synthetic, tmp_path):
+    """Trunk and legs without feet on a treadmill: the plate's contacts cannot be sided."""
+    run = synthetic["treadmill"]
+    data = {**run["data"]}
+    data["poses"] = {k: v for k, v in data["poses"].items() if not k.endswith(("foot", "toes"))}
+    summary = _extract(_write(tmp_path, "no_feet", data), tmp_path / "out", run["params"].mass_kg)
+    assert summary["status"] == "ok" and set(summary["stances_df"].event_source) == {"plate"}
+    assert len(summary["stances_df"]) == len(run["stances_df"]) and summary["n_strides"] == 0
+    assert "event_feet_L" not in summary["settings"]
+    assert sum("contacts of the" in w for w in summary["warnings"]) == 2
+
+
 def test_mixed_trial_takes_what_markers_lack_from_poses(tmp_path):
     params = _params("overground", seed=7)
     data, truth = synth.simulate_trial(params, seed=4, poses=SEGMENTS)

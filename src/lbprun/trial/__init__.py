@@ -102,7 +102,9 @@ def process(
         raise TrialError(f"{path.name}: {exc}") from exc
     trial, mapping, name = marks.trial, marks.found.mapping, marks.found.name
     name = "markerless" if trial.markerless else name
-    feet, feet_sources = sources.feet(trial, events.foot_markers(trial, mapping), settings=settings)
+    feet, feet_sources, feet_warnings = sources.feet(
+        trial, events.foot_markers(trial, mapping), settings=settings
+    )
     found = events.detect(trial, feet=feet, settings=settings)
     result = measure_trial(
         trial,
@@ -125,7 +127,13 @@ def process(
         **result.summary,
         "roles": marks.found.report(),
         "unmatched_labels": marks.found.unmatched,
-        "warnings": list(trial.warnings) + marks.warnings + found.warnings + result.warnings,
+        "warnings": [
+            *trial.warnings,
+            *marks.warnings,
+            *feet_warnings,
+            *found.warnings,
+            *result.warnings,
+        ],
         "settings": name_calibrated_models(
             {**settings.to_dict(), **marks.settings, **found.settings, **result.settings}
             | feet_sources,

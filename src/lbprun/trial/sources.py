@@ -62,7 +62,7 @@ def convention_warnings(frames: dict, /) -> list[str]:
     ]
 
 
-def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict[str, str]]:
+def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict, list[str]]:
     """Foot points for event detection: each side's markers, else its heel/toe from poses.
 
     From poses, the detector gets one point per foot whose height is the sole's clearance
@@ -74,8 +74,10 @@ def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict
         ``{"L": (n, k, 3), "R": ...}`` for :func:`lbprun.events.detect`.
     sources : dict
         ``{"event_feet_L": "markers" | "poses", ...}`` for the sides that have points.
+    warnings : list of str
+        For a trial with poses, each foot that has neither markers nor landmarks.
     """
-    out, sources = dict(marker_feet), {}
+    out, sources, warnings = dict(marker_feet), {}, []
     for side in ("L", "R"):
         if side in out and np.isfinite(out[side]).any():
             sources[f"event_feet_{side}"] = "markers"
@@ -90,7 +92,13 @@ def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict
                 bump_window_s=settings.pose_bump_window_s,
             )
             sources[f"event_feet_{side}"] = "poses"
-    return out, sources
+        elif trial.poses:
+            warnings.append(
+                f"no foot markers and no {side.lower()}_foot/{side.lower()}_toes poses with "
+                f"THEIA3D {side}HEEL_POS/{side}TOE_LENGTH: contacts of the {side} foot can be "
+                "neither detected nor told apart on a plate"
+            )
+    return out, sources, warnings
 
 
 def kinematics_source(used: dict, /) -> str | None:
