@@ -42,8 +42,14 @@ class Series:
 
 
 def filtered_roles(trial, mapping: dict[str, str], /, *, settings: Settings) -> dict:
-    """Role -> marker positions, gap-filled (short gaps) and low-pass filtered in one call."""
-    roles = [r for r in mapping if trial.has(mapping[r])]
+    """Role -> marker positions, gap-filled (short gaps) and low-pass filtered in one call.
+
+    A label without a single recorded sample counts as missing (btk's parameterOverflow.c3d
+    names every pelvis marker and holds none).
+    """
+    roles = [
+        r for r in mapping if trial.has(mapping[r]) and np.isfinite(trial.marker(mapping[r])).any()
+    ]
     if not roles:
         return {}
     stack = np.stack([trial.marker(mapping[r]) for r in roles], axis=1)
@@ -115,7 +121,11 @@ def segment_series(roles: dict, /, *, out: Series, poses: dict | None = None) ->
     thorax = _thorax(roles, out, poses.get("thorax"))
     if pelvis is None and thorax is None:
         return None
-    progression, axis = _progression(roles, pelvis, thorax)
+    try:
+        progression, axis = _progression(roles, pelvis, thorax)
+    except ValueError as exc:  # neither segment travels nor faces a direction: no lab frame
+        out.warnings.append(f"{exc}: pelvis, thorax and trunk angles are null")
+        return None
     out.settings["progression_axis"] = axis
     if pelvis is not None:
         out.pelvis_rot = kin.segment_angles(pelvis.rot, progression)[:, 0]
