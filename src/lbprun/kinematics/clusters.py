@@ -140,14 +140,16 @@ def fit_residual_m(static_cluster: np.ndarray, dynamic_cluster: np.ndarray, /) -
 def drop_nonrigid(cluster: np.ndarray, /, *, tol_m: float | None = None) -> tuple[np.ndarray, int]:
     """Set to NaN the frames where a cluster is not the rigid body it should be.
 
-    A swapped label or a ghost marker deforms the cluster; the frames whose RMS distance from
+    A swapped label or a ghost marker deforms the cluster. In the frames whose RMS distance from
     the cluster's median shape (rigidly fitted) exceeds ``tol_m`` (default
-    ``MAX_DEFORMATION_M``) are dropped, and the gap-filling downstream treats them as gaps.
+    ``MAX_DEFORMATION_M``), a cluster of four or more markers whose deformation one marker
+    explains gets that marker rebuilt from the others (a rigid-body fill); the other deformed
+    frames are dropped, and the gap-filling downstream treats them as gaps.
 
     Returns
     -------
     cluster : ndarray, shape (n, m, 3)
-        A copy with the deformed frames NaN.
+        A copy with stray markers rebuilt and the other deformed frames NaN.
     n_dropped : int
         How many frames were dropped.
 
@@ -158,6 +160,11 @@ def drop_nonrigid(cluster: np.ndarray, /, *, tol_m: float | None = None) -> tupl
     >>> moving[2, 0] += 0.05  # a ghost
     >>> drop_nonrigid(moving)[1]
     1
+    >>> four = np.stack([np.vstack([ref, [0.0, 0.0, 0.1]]) + [0.01 * i, 0, 0] for i in range(5)])
+    >>> four[2, 3] += 0.05  # one stray marker of four: rebuilt, the frame kept
+    >>> fixed, dropped = drop_nonrigid(four)
+    >>> dropped, (np.round(fixed[2, 3], 6) + 0.0).tolist()
+    (0, [0.02, 0.0, 0.1])
     """
     tol = MAX_DEFORMATION_M if tol_m is None else tol_m
     ok = np.isfinite(cluster).all(axis=(1, 2))
@@ -171,8 +178,37 @@ def drop_nonrigid(cluster: np.ndarray, /, *, tol_m: float | None = None) -> tupl
     rms = np.sqrt(np.mean(np.sum((fitted - cluster) ** 2, axis=-1), axis=-1))
     bad = np.isfinite(rms) & (rms > tol)
     out = cluster.copy()
+    if cluster.shape[1] > 3:  # one stray marker: rebuild it from the others (rigid-body fill)
+        _refill_one(out, shape, bad, tol)
+    else:
+        out[bad] = np.nan
+    bad = ~np.isfinite(out).all(axis=(1, 2)) & ok
     out[bad] = np.nan
     return out, int(bad.sum())
+
+
+def _refill_one(cluster: np.ndarray, shape: np.ndarray, bad: np.ndarray, tol: float) -> None:
+    """In the bad frames, replace the one marker whose removal leaves a rigid cluster (in place).
+
+    Frames where no single marker explains the deformation are set to NaN.
+    """
+    frames = np.flatnonzero(bad)
+    if not len(frames):
+        return
+    m = shape.shape[0]
+    best_rms = np.full(len(frames), np.inf)
+    best = np.zeros((len(frames), 3))
+    which = np.full(len(frames), -1)
+    for j in range(m):
+        keep = [i for i in range(m) if i != j]
+        rot, trans = fit_rigid(shape[keep], cluster[frames][:, keep])
+        fitted = np.einsum("nij,mj->nmi", rot, shape) + trans[:, None, :]
+        rms = np.sqrt(np.mean(np.sum((fitted[:, keep] - cluster[frames][:, keep]) ** 2, -1), -1))
+        better = np.isfinite(rms) & (rms < best_rms)
+        best_rms[better], best[better], which[better] = rms[better], fitted[better, j], j
+    fixable = best_rms <= tol
+    cluster[frames[fixable], which[fixable]] = best[fixable]
+    cluster[frames[~fixable]] = np.nan
 
 
 def _pelvis_frame_points(static, static_map: dict, hjc_from_gtr: float) -> dict[str, np.ndarray]:
