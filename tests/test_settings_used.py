@@ -30,6 +30,8 @@ CHANGES = {
     "event_source": ("kinematic", "n_plate_stances"),
     "plate_threshold_overground_n": (60.0, "stance_time_s"),
     "plate_min_peak_n": (3000.0, "n_plate_stances"),
+    "plate_min_contact_s": (0.3, "n_plate_stances"),
+    "plate_edge_margin_m": (-0.05, "n_plate_stances"),
     "plate_loaded_n": (5000.0, "inspect"),
     "treadmill_min_length_m": (0.3, "stance_time_s"),
     "treadmill_min_contacts": (1, "stance_time_s"),

@@ -83,12 +83,10 @@ __all__ = [
 # Markers whose lowest point meets the ground. "mt5" is used when a marker set maps it: with a
 # lateral forefoot landing first (JA1Gait21) the medial markers touch down ~15 ms later.
 FOOT_ROLES = ("heel", "toe", "mt1", "mt5")
-MIN_STANCE_S = 0.05  # contacts shorter than this are noise or a touch, not a stance
 # A foot low for less than this is a swing foot passing the ground, not a stance: running
 # contacts last 0.15-0.35 s at 2-6 m/s, and only sprinters at top speed get near 0.1 s
 # (Weyand et al. 2000, J Appl Physiol 89:1991).
 MIN_KINEMATIC_STANCE_S = 0.1
-EDGE_MARGIN_M = 0.03  # foot markers may overhang the plate edge by this much (marker radius)
 
 
 @dataclass(frozen=True)
@@ -232,7 +230,7 @@ def treadmill_reason(
         ``treadmill_min_length_m`` (1.5 m), ``treadmill_min_contacts`` (4, counted at
         ``plate_threshold_overground_n``), ``treadmill_min_foot_speed_mps`` (0.3 m/s: median
         over contacts of the loading foot's speed over the middle third of stance), and the
-        force filter and ``plate_min_peak_n`` that define a contact.
+        force filter, ``plate_min_peak_n`` and ``plate_min_contact_s`` that define a contact.
 
     Returns
     -------
@@ -243,14 +241,7 @@ def treadmill_reason(
     _, _, lengths = _plate_frame(np.asarray(plate.corners_m))
     if lengths.max() > settings.treadmill_min_length_m:
         return f"longer than {settings.treadmill_min_length_m:g} m ({lengths.max():.2f} m)"
-    _, on, off = _plate_contacts(
-        plate,
-        fs_hz,
-        settings.plate_threshold_overground_n,
-        settings.force_cutoff_hz,
-        settings.filter_order,
-        min_peak_n=settings.plate_min_peak_n,
-    )
+    _, on, off = _plate_contacts(plate, fs_hz, settings.plate_threshold_overground_n, settings)
     if len(on) >= settings.treadmill_min_contacts:
         return f"{len(on)} contacts in one record (at least {settings.treadmill_min_contacts})"
     if feet and markers_hz and len(on):
@@ -331,12 +322,12 @@ def _assign_feet(feet: dict, frames: np.ndarray, cop_xy: np.ndarray) -> np.ndarr
     return sides[np.argmin(np.where(np.isnan(dist), np.inf, dist), axis=1)]
 
 
-def _on_plate(points: np.ndarray, corners: np.ndarray) -> np.ndarray:
-    """Whether every finite foot marker (..., k, 3) lies over the plate, within EDGE_MARGIN_M."""
+def _on_plate(points: np.ndarray, corners: np.ndarray, margin_m: float) -> np.ndarray:
+    """Whether every finite foot marker (..., k, 3) lies over the plate, within ``margin_m``."""
     origin, axes, lengths = _plate_frame(corners)
     local = (points[..., :2] - origin) @ axes.T
     finite = np.isfinite(local).all(axis=-1)
-    inside = ((local >= -EDGE_MARGIN_M) & (local <= lengths + EDGE_MARGIN_M)).all(axis=-1)
+    inside = ((local >= -margin_m) & (local <= lengths + margin_m)).all(axis=-1)
     return finite.any(axis=-1) & (inside | ~finite).all(axis=-1)
 
 
@@ -370,12 +361,17 @@ def force_lowpass(vgrf_n: np.ndarray, /, *, fs_hz: float, cutoff_hz: float, orde
     return butter_lowpass(vgrf_n, fs_hz=fs_hz, cutoff_hz=cutoff_hz, order=order)
 
 
-def _plate_contacts(
-    plate, fs_hz: float, threshold_n: float, cutoff_hz: float, order: int, *, min_peak_n: float
-):
-    """Filter the vertical force; return it and the complete contacts that look like stances."""
+def _plate_contacts(plate, fs_hz: float, threshold_n: float, settings):
+    """Filter the vertical force; return it and the complete contacts that look like stances.
+
+    A stance lasts at least ``settings.plate_min_contact_s`` and loads the plate beyond
+    ``settings.plate_min_peak_n``; shorter or lighter contacts are a touch or noise.
+    """
     vertical = force_lowpass(
-        np.nan_to_num(plate.force_n[:, 2]), fs_hz=fs_hz, cutoff_hz=cutoff_hz, order=order
+        np.nan_to_num(plate.force_n[:, 2]),
+        fs_hz=fs_hz,
+        cutoff_hz=settings.force_cutoff_hz,
+        order=settings.filter_order,
     )
     on, off = threshold_crossings(vertical, threshold=threshold_n, fs_hz=fs_hz)
     if not on.size:
@@ -383,7 +379,7 @@ def _plate_contacts(
     # largest force from the sample before each crossing up to the one after it
     bounds = np.column_stack([(on * fs_hz).astype(int), (off * fs_hz).astype(int) + 2])
     peak = np.maximum.reduceat(np.r_[vertical, -np.inf], np.minimum(bounds, len(vertical)).ravel())
-    keep = (off - on >= MIN_STANCE_S) & (peak[::2] >= min_peak_n)
+    keep = (off - on >= settings.plate_min_contact_s) & (peak[::2] >= settings.plate_min_peak_n)
     return vertical, on[keep], off[keep]
 
 
@@ -400,7 +396,7 @@ def _middle_cops(plate, on_s: np.ndarray, off_s: np.ndarray, fs_hz: float) -> np
         return np.where(take[..., None], cop, 0.0).sum(axis=1) / take.sum(axis=1)[:, None]
 
 
-def _plate_sides(trial, plate, on_s, off_s, feet: dict, *, treadmill: bool) -> np.ndarray:
+def _plate_sides(trial, plate, on_s, off_s, feet: dict, *, treadmill: bool, margin_m: float):
     """Foot of each contact of a plate ("" without foot markers), and "!L"/"!R" if off it."""
     frames = np.minimum(np.round((on_s + off_s) / 2 * trial.markers_hz), trial.frames - 1)
     frames = frames.astype(int)
@@ -413,7 +409,7 @@ def _plate_sides(trial, plate, on_s, off_s, feet: dict, *, treadmill: bool) -> n
     if not treadmill:
         for side, markers in feet.items():
             rows = np.flatnonzero(sides == side)
-            off = ~_on_plate(markers[frames[rows]], np.asarray(plate.corners_m))
+            off = ~_on_plate(markers[frames[rows]], np.asarray(plate.corners_m), margin_m)
             sides[rows[off]] = "!" + side
     return sides
 
@@ -498,17 +494,19 @@ def _plates(trial, feet, settings) -> tuple[list, list, dict, dict]:
         )
     for plate in trial.plates:
         kinds[plate.index] = kind = _plate_kind(trial, plate, feet, settings)
-        vertical, on, off = _plate_contacts(
-            plate,
-            trial.analog_hz,
-            kind["threshold_n"],
-            *force_filter,
-            min_peak_n=settings.plate_min_peak_n,
-        )
+        vertical, on, off = _plate_contacts(plate, trial.analog_hz, kind["threshold_n"], settings)
         if not np.isnan(plate.force_n[:, 2]).any():
             forces[(plate.index, *force_filter)] = vertical
         sides = (
-            _plate_sides(trial, plate, on, off, feet, treadmill=kind["treadmill"])
+            _plate_sides(
+                trial,
+                plate,
+                on,
+                off,
+                feet,
+                treadmill=kind["treadmill"],
+                margin_m=settings.plate_edge_margin_m,
+            )
             if on.size
             else []
         )

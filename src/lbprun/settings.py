@@ -28,6 +28,8 @@ class Settings:
     plate_threshold_overground_n: float = 20.0
     plate_threshold_treadmill_n: float = 50.0
     plate_min_peak_n: float = 150.0  # a contact never loading the plate beyond this is no stance
+    plate_min_contact_s: float = 0.05  # ...nor one shorter than this (a touch, or noise)
+    plate_edge_margin_m: float = 0.03  # foot markers may overhang an overground plate this much
     plate_loaded_n: float = 50.0  # `lbprun inspect`: a plate whose force exceeds this was used
     treadmill_min_length_m: float = 1.5  # a plate longer than any overground plate
     treadmill_min_contacts: int = 4  # ...or one plate taking this many contacts of a record
