@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +32,15 @@ FAILED = {
     "truncated": "the file is truncated",
     "badparams": "the C3D reader refused it",
     "badpointer": "unknown processor type",
-    "segfault": "the C3D reader crashed on it",
+    "segfault": "declares 151 dimensions",  # crafted/segfault_ezc3d.c3d, caught before ezc3d
+    "hang": "declares 122 dimensions",  # crafted/hang_ezc3d.c3d, caught before ezc3d
     "empty": "the file is empty",
     "binary": "in the parameter section",
+    "textfile": "not a C3D file",  # a text file named .c3d (issue 12: was a study error)
+    "badstatic": "static trial",  # a good trial whose static calibration is truncated
     "noevents": "no gait events found",
 }
+HANG_C3D = SEGFAULT_C3D.with_name("hang_ezc3d.c3d")
 PARTIAL = {
     "nothorax": ("thorax_rot_rom_deg", "no thorax markers"),
     "noplate": ("impact_peak_bw", "no complete force-plate stance"),
@@ -138,7 +143,11 @@ def make_broken(source: Path, folder: Path) -> dict[str, Path]:
     # byte 0 points at the parameter section: pointing it past the file's real one
     files["badpointer"].write_bytes(bytes([250]) + data[1:])
     shutil.copyfile(SEGFAULT_C3D, files["segfault"])
+    shutil.copyfile(HANG_C3D, files["hang"])
     files["empty"].write_bytes(b"")
+    files["textfile"].write_text("subject\ttrial\nS01\trun\n")
+    shutil.copyfile(source, files["badstatic"])
+    (folder / "static_truncated.c3d").write_bytes(data[: len(data) // 3])
     # random bytes that pass the sheet check (C3D magic byte 0x50 at offset 1)
     noise = np.random.default_rng(1).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
     files["binary"].write_bytes(noise[:1] + bytes([0x50]) + noise[2:])
@@ -160,6 +169,7 @@ def add_broken_trials(workdir: Path, good: pd.DataFrame) -> pd.DataFrame:
             "path": path.relative_to(workdir / "data").as_posix(),
             "condition": good["condition"].iloc[0],
             "speed_mps": good["speed_mps"].iloc[0],
+            "static": "broken/static_truncated.c3d" if name == "badstatic" else "",
         }
         for i, (name, path) in enumerate(files.items())
     ]
@@ -193,3 +203,174 @@ def stray_files(results: Path) -> list[str]:
         if p.is_file()
         and (p.name.endswith(".tmp") or p.name.startswith(".") or p.stat().st_size == 0)
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Structure-aware fuzzing of real C3D files (issue 12): mutations of the counts, pointers, rates
+# and sizes a reader trusts, besides the byte-level corpus of tests/test_c3d.py.
+
+FUZZ_SOURCES = (
+    "dorn2012_flash-running/JA1Gait21.c3d",
+    "btkdata/PiG_Motion-FlatFoot-Full.c3d",
+    "pyorerun/Running_0002.c3d",
+)
+_INTS = (0, 1, 2, 255, 32767, -1, -32768)
+_FLOATS = (0.0, 1.0, -1.0, 1e9, 1e-9, 1e38, float("nan"), float("inf"))
+
+
+def parameters(data: bytes) -> dict[tuple[str, str], dict]:
+    """Parameter records of an Intel C3D: (GROUP, NAME) -> offsets of type, dims and value."""
+    import struct
+
+    p = (data[0] - 1) * 512 + 4
+    records, groups = {}, {}
+    while p + 2 <= len(data):
+        n_chars, gid = struct.unpack("bb", data[p : p + 2])
+        if n_chars == 0:
+            break
+        name = data[p + 2 : p + 2 + abs(n_chars)].decode("latin-1").upper()
+        link = p + 2 + abs(n_chars)
+        (step,) = struct.unpack("<h", data[link : link + 2])
+        if gid < 0:
+            groups[-gid] = name
+        else:
+            kind, n_dims = struct.unpack("bB", data[link + 2 : link + 4])
+            dims = list(data[link + 4 : link + 4 + n_dims])
+            records[(gid, name)] = {
+                "at": p, "type": link + 2, "n_dims": link + 3, "dims": link + 4,
+                "value": link + 4 + n_dims, "kind": kind, "shape": dims,
+            }  # fmt: skip
+        if step <= 0:
+            break
+        p = link + step
+    return {(groups.get(gid, "?"), name): rec for (gid, name), rec in records.items()}
+
+
+def _put(data: bytes, at: int, fmt: str, value) -> bytes:
+    import struct
+
+    out = bytearray(data)
+    struct.pack_into(fmt, out, at, value)
+    return bytes(out)
+
+
+def structure_mutations(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """Variants with one count, pointer, rate, scale or declared size set to an extreme."""
+    header_words = {"n_points": 2, "analog_per_frame": 4, "first_frame": 6, "last_frame": 8,
+                    "data_start": 16}  # fmt: skip
+    for name, at in header_words.items():
+        for value in (0, 1, 2, 255, 65535, int.from_bytes(data[at : at + 2], "little") + 1):
+            yield f"header_{name}_{value}", _put(data, at, "<H", value)
+    for name, at in {"scale": 12, "rate": 20}.items():
+        for value in _FLOATS:
+            yield f"header_{name}_{value:g}", _put(data, at, "<f", value)
+    for value in (0, 1, 3, 255):
+        yield f"header_parameter_block_{value}", _put(data, 0, "<B", value)
+    section = (data[0] - 1) * 512
+    for value in (0, 1, 2, 100, 255):
+        yield f"parameter_blocks_{value}", _put(data, section + 2, "<B", value)
+    yield from _parameter_mutations(data)
+
+
+def _parameter_mutations(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """Counts, rates and scales of the groups a reader sizes data from; dims and types of all."""
+    for (group, name), rec in parameters(data).items():
+        key = f"{group}_{name}".replace(" ", "_")
+        if group in ("POINT", "ANALOG", "FORCE_PLATFORM", "TRIAL", "EVENT") and rec["kind"] in (
+            2, 4,
+        ) and rec["value"] + 4 <= len(data):  # fmt: skip
+            values = _INTS if rec["kind"] == 2 else _FLOATS
+            fmt = "<h" if rec["kind"] == 2 else "<f"
+            for value in values:
+                yield f"{key}_{value:g}", _put(data, rec["value"], fmt, value)
+        if rec["shape"]:  # a huge declared size, and a wrong number of dimensions
+            yield f"{key}_dim255", _put(data, rec["dims"], "<B", 255)
+            yield f"{key}_ndims7", _put(data, rec["n_dims"], "<B", 7)
+        yield f"{key}_type3", _put(data, rec["type"], "<b", 3)
+
+
+def byte_mutations(data: bytes, rng) -> Iterator[tuple[str, bytes]]:
+    """Truncations and single-byte flips in the header, parameter and data sections."""
+    param_start = (data[0] - 1) * 512
+    data_start = int.from_bytes(data[16:18], "little") * 512 - 512
+    yield from {"empty": b"", "zeros": bytes(len(data)), "header_only": data[:512]}.items()
+    for k, offset in enumerate(np.linspace(100, len(data) - 600, 24).astype(int)):
+        yield f"trunc{k}_{offset}", data[:offset]
+    regions = {
+        "header": (2, 512),
+        "params": (param_start, data_start),
+        "data": (data_start, len(data)),
+    }
+    for region, (lo, hi) in regions.items():
+        for k in range(40):
+            flipped = bytearray(data)
+            at = int(rng.integers(lo, hi))
+            flipped[at] = int(rng.integers(0, 256))
+            yield f"flip_{region}{k}_{at}", bytes(flipped)
+
+
+def fuzz_corpus(corpus: Path) -> Iterator[tuple[str, bytes]]:
+    """Every variant of the three source files, ``({source stem}__{mutation}, bytes)``.
+
+    A generator: the variants of a 2 MB file take ~1 GB together, so only one is held at once.
+    """
+    rng = np.random.default_rng(20261202)
+    for rel in FUZZ_SOURCES:
+        data = (corpus / rel).read_bytes()
+        stem = Path(rel).stem
+        for name, content in byte_mutations(data, rng):
+            yield f"{stem}__{name}", content
+        for name, content in structure_mutations(data):
+            yield f"{stem}__{name}", content
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes: what is left running after a kill.
+
+
+def session_processes(session: int) -> dict[int, str]:
+    """Live (not zombie) processes of a session, pid -> command line."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == session and fields[0] != "Z":
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(stat.parent.name)] = cmdline.decode(errors="replace").strip()
+    return found
+
+
+def children(pid: int) -> dict[int, str]:
+    """Direct children of ``pid``, pid -> command line."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(stat.parent.name)] = cmdline.decode(errors="replace").strip()
+    return found
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+def spinning_c3d(source: Path, target: Path) -> Path:
+    """A copy of ``source`` with ANALOG:RATE 1e9: ezc3d works on it until the read timeout.
+
+    Found by the structure-aware fuzz corpus; unlike crafted/hang_ezc3d.c3d (caught by the
+    parameter-section check before ezc3d sees it) the reader really runs, so a kill lands while
+    a worker is busy on it.
+    """
+    data = source.read_bytes()
+    target.write_bytes(_put(data, parameters(data)[("ANALOG", "RATE")]["value"], "<f", 1e9))
+    return target

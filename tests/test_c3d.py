@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from lbprun import c3d
 from lbprun.c3d import C3DError, load
+
+
+def _load_helpers():
+    # Tests are imported with --import-mode=importlib, so the sibling is loaded by path.
+    spec = importlib.util.spec_from_file_location(
+        "lbprun_faults_helpers", Path(__file__).with_name("faults_helpers.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fh = _load_helpers()
 
 CORPUS = Path(
     os.environ.get(
@@ -60,8 +81,9 @@ MUST_FAIL = {
     "btkdata/others/mocap36.c3d": "refused",
     "c3dorg-via-btkdata/sample18/bad_parameter_section.c3d": "",
     "c3dorg-via-btkdata/sample20/phasespace_sample.c3d": "no 3-D points",
-    "crafted/segfault_ezc3d.c3d": "crashed",
-    "crafted/hang_ezc3d.c3d": "",
+    # Both crafted files are caught by the parameter-section walk before ezc3d sees them.
+    "crafted/segfault_ezc3d.c3d": "declares 151 dimensions (a C3D parameter has at most 7)",
+    "crafted/hang_ezc3d.c3d": "declares 122 dimensions (a C3D parameter has at most 7)",
 }
 
 
@@ -108,11 +130,74 @@ def test_known_bad_files_fail_with_their_problem(c3d_dir, rel):
     assert MUST_FAIL[rel] in _assert_one_sentence(info.value, path)
 
 
-def test_worker_recovers_after_a_crash(c3d_dir):
-    with pytest.raises(C3DError, match="crashed"):
+def test_worker_recovers_after_a_crash(c3d_dir, monkeypatch):
+    # Without the parameter check, ezc3d itself segfaults on this file (SOURCES.md).
+    monkeypatch.setattr(c3d, "_check_parameters", lambda *args, **kwargs: None)
+    with pytest.raises(C3DError, match=r"the C3D reader crashed on it \(SIGSEGV"):
         load(c3d_dir / "crafted/segfault_ezc3d.c3d", timeout_s=TIMEOUT_S)
     trial = load(c3d_dir / "pyorerun/Running_0002.c3d")
     assert trial.frames == 80
+
+
+def test_a_read_that_hangs_is_given_up_within_its_size_scaled_timeout(c3d_dir, monkeypatch):
+    # Without the parameter check, ezc3d loops over 122 declared dimensions for hours.
+    monkeypatch.setattr(c3d, "_check_parameters", lambda *args, **kwargs: None)
+    hang = c3d_dir / "crafted/hang_ezc3d.c3d"
+    limit = c3d.read_timeout_s(hang.stat().st_size)
+    assert limit == pytest.approx(3.288, abs=1e-3)
+    start = time.monotonic()
+    with pytest.raises(C3DError, match=rf"did not finish within {limit:.3g} s"):
+        load(hang)
+    assert time.monotonic() - start < limit + 2
+    assert load(c3d_dir / "pyorerun/Running_0002.c3d").frames == 80  # a fresh worker
+
+
+def test_lbprun_inspect_on_the_hang_file_ends_in_seconds(c3d_dir):
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "lbprun.cli", "inspect", str(c3d_dir / "crafted/hang_ezc3d.c3d")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - start
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == (
+        "error: hang_ezc3d.c3d: parameter Y_SCREEN declares 122 dimensions (a C3D parameter "
+        "has at most 7)"
+    )
+    assert elapsed < 10, elapsed
+
+
+# Reads the hang file through the real worker (parameter check off, so ezc3d spins at 100 %
+# CPU), exactly as `lbprun inspect` does.
+_SPIN = (
+    "import sys; from lbprun import c3d, cli; "
+    "c3d._check_parameters = lambda *a, **k: None; "
+    "sys.exit(cli.main(['inspect', sys.argv[1]]))"
+)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_worker_outlives_a_killed_reader(c3d_dir, sig):
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _SPIN, str(c3d_dir / "crafted/hang_ezc3d.c3d")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        workers = {}
+        assert fh.wait_until(
+            lambda: workers.update(fh.children(reader.pid)) or workers, timeout=60
+        ), "the reader never started its worker"
+        assert all("lbprun._c3d_worker" in cmd for cmd in workers.values()), workers
+        time.sleep(0.5)  # the worker is now inside ezc3d, spinning
+        reader.send_signal(sig)
+        reader.wait(timeout=10)
+        # Nothing of the session survives: the worker died with its parent (PR_SET_PDEATHSIG).
+        assert fh.wait_until(lambda: not fh.session_processes(reader.pid), timeout=3), (
+            fh.session_processes(reader.pid)
+        )
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(reader.pid, signal.SIGKILL)
 
 
 def test_safe_and_in_process_loads_are_identical(c3d_dir):
@@ -305,3 +390,81 @@ def test_corrupted_corpus_never_crashes_hangs_or_shortens(c3d_dir, tmp_path):
     assert (
         sum(v for k, v in outcomes.items() if k != "loaded") >= 19
     )  # empty, zeros, header-only and every truncation
+
+
+# --------------------------------------------------------------------------------------------
+# Structure-aware fuzzing (issue 12): counts, pointers, rates, scales and declared sizes of three
+# real files set to extremes, plus truncations and byte flips; >= 1,000 variants in the slow suite.
+# --------------------------------------------------------------------------------------------
+
+VARIANT_LIMIT_S = 10.0
+GIGABYTE = 1024**3
+
+
+def _fuzz(c3d_dir: Path, tmp_path: Path, *, every: int) -> dict:
+    """Load every ``every``-th variant; return outcome counts, slowest time and peak memory."""
+    import resource
+
+    counts = {"loaded": 0, "error": 0, "reader_crash": 0, "timeout": 0}
+    slowest, worker_peak_kb = (0.0, ""), 0
+    whole = {Path(rel).stem: load(c3d_dir / rel).frames for rel in fh.FUZZ_SOURCES}
+    for k, (name, content) in enumerate(fh.fuzz_corpus(c3d_dir)):
+        if k % every:
+            continue
+        path = tmp_path / f"{name}.c3d"
+        path.write_bytes(content)
+        start = time.monotonic()
+        try:
+            trial = load(path)
+        except C3DError as error:  # anything else is a crash of the caller and fails the test
+            message = _assert_one_sentence(error, path)
+            kind = "reader_crash" if "crashed" in message else "error"
+            counts["timeout" if "did not finish" in message else kind] += 1
+        else:
+            counts["loaded"] += 1
+            # never a silently short trial: every declared frame, or the one documented case
+            assert trial.frames == trial.frames_declared or (
+                trial.frames == trial.frames_declared - 1
+                and any("was never written" in w for w in trial.warnings)
+            ), name
+            stem, mutation = name.split("__")
+            if mutation.startswith("trunc"):
+                assert trial.frames == whole[stem], f"{name} returned a shorter trial"
+        elapsed = time.monotonic() - start
+        slowest = max(slowest, (elapsed, name))
+        worker = c3d._WORKER._proc
+        if worker is not None and worker.poll() is None:
+            status = Path(f"/proc/{worker.pid}/status").read_text()
+            worker_peak_kb = max(worker_peak_kb, int(status.split("VmPeak:")[1].split()[0]))
+            limits = Path(f"/proc/{worker.pid}/limits").read_text()
+            assert f"Max address space         {GIGABYTE}" in limits, limits
+        path.unlink()
+    counts["variants"] = sum(counts.values())
+    counts["slowest_s"], counts["slowest"] = round(slowest[0], 2), slowest[1]
+    counts["worker_peak_virtual_mb"] = worker_peak_kb // 1024
+    counts["caller_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    counts["reaped_workers_peak_rss_mb"] = (
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    )
+    return counts
+
+
+def _check_fuzz(counts: dict) -> None:
+    print("\nfuzz summary:", counts)
+    assert counts["slowest_s"] < VARIANT_LIMIT_S, counts
+    assert counts["reader_crash"] == 0, counts  # every crash of ezc3d is predicted, not met
+    assert counts["worker_peak_virtual_mb"] * 1024**2 < GIGABYTE
+    assert counts["loaded"] and counts["error"]
+
+
+def test_fuzz_sample_ends_in_seconds_with_a_trial_or_one_sentence(c3d_dir, tmp_path):
+    counts = _fuzz(c3d_dir, tmp_path, every=60)
+    assert counts["variants"] >= 25
+    _check_fuzz(counts)
+
+
+@pytest.mark.slow
+def test_fuzz_corpus_ends_in_seconds_with_a_trial_or_one_sentence(c3d_dir, tmp_path):
+    counts = _fuzz(c3d_dir, tmp_path, every=1)
+    assert counts["variants"] >= 1000
+    _check_fuzz(counts)

@@ -18,6 +18,8 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 
 def _load_helpers():
@@ -45,7 +48,8 @@ pytestmark = pytest.mark.skipif(
     not fh.SEGFAULT_C3D.is_file() and not os.environ.get("CI"),
     reason="crafted C3D corpus not available",
 )
-COHORT = "results/cohort/trials.csv"  # target: extraction and cohort tables only
+RESULTS = "results"
+COHORT = f"{RESULTS}/cohort/trials.csv"  # target: extraction and cohort tables only
 COHORT_FILES = ("trials", "stances", "strides", "subjects", "failed_trials")
 SUMMARY: dict[str, int] = {}
 
@@ -214,18 +218,17 @@ def test_killed_run_restarts_to_identical_results_and_a_second_run_is_refused(tm
     results = workdir / "results"
     first = fh.popen(workdir, "--cores", "1", COHORT, log=tmp_path / "first.log")
     try:
-        locks = workdir / ".snakemake" / "locks"
-        assert _wait_for(lambda: any(locks.glob("*.lock")), timeout=120, proc=first)
-        # A second workflow on the same folder while the first runs: refused, nothing written.
-        # (--rerun-incomplete, as in workflow/profiles/default, so that the lock decides even
-        # when the first run has a job's output half-way; without it Snakemake may refuse
-        # earlier, with IncompleteFilesException, which is also a refusal.)
-        second = fh.snakemake(workdir, "--cores", "1", "--rerun-incomplete", COHORT)
-        assert first.poll() is None, "the first run ended before the second was tried"
-        assert second.returncode != 0
-        message = second.stderr + second.stdout
-        assert "Directory cannot be locked" in message, message[-2000:]
-        assert "no other Snakemake process is trying to create the same files" in message
+        lock = results / "lbprun.lock"
+        assert _wait_for(lambda: lock.is_file() and lock.read_text(), timeout=120, proc=first)
+        # A second workflow on the same study folder while the first runs, whatever its flags:
+        # refused with one sentence before its DAG is built, nothing written.
+        for flags in ((), ("--rerun-incomplete",), ("--unlock",), ("-n",), ("--forceall",)):
+            second = fh.snakemake(workdir, "--cores", "1", *flags, COHORT)
+            assert first.poll() is None, "the first run ended before the second was tried"
+            assert second.returncode != 0, flags
+            message = second.stderr + second.stdout
+            assert f"a run is in progress on {RESULTS} (process {first.pid})" in message, message
+            assert "Traceback" not in message and "--cleanup-metadata" not in message
         manifests = results / "batches"
         half = lambda: len(list(manifests.glob("*.tsv"))) >= 6  # noqa: E731
         assert _wait_for(half, timeout=120, proc=first)
@@ -236,15 +239,9 @@ def test_killed_run_restarts_to_identical_results_and_a_second_run_is_refused(tm
     done = fh.snakemake(reference, "--cores", "2", COHORT)
     assert done.returncode == 0, done.stderr[-3000:]
 
-    # A plain rerun is refused, saying what to type: Snakemake's lock and its incomplete-job
-    # markers survive SIGKILL (which one it reports first depends on when the kill landed).
-    plain = fh.snakemake(workdir, "--cores", "2", COHORT)
-    assert plain.returncode != 0
-    assert "--unlock" in plain.stderr or "--rerun-incomplete" in plain.stderr, plain.stderr
-    # What users type: `snakemake --unlock`, then the run again with --rerun-incomplete
-    # (`make demo` / --profile workflow/profiles/default already carry --rerun-incomplete).
-    assert fh.snakemake(workdir, "--unlock").returncode == 0
-    rerun = fh.snakemake(workdir, "--cores", "2", "--rerun-incomplete", COHORT)
+    # The README's one command, run again as it was: resumes (Snakemake's lock and incomplete
+    # markers left by the kill are cleared by lbprun.study) and gives identical results.
+    rerun = fh.snakemake(workdir, "--cores", "2", COHORT)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     _assert_same_cohort(workdir, reference)
 
@@ -342,12 +339,6 @@ def test_absolute_path_escaping_data_dir_is_rejected(header_cohort):
     assert "path '/etc/passwd' escapes data_dir" in _refused(header_cohort)
 
 
-def test_random_bytes_named_c3d_are_rejected(header_cohort):
-    noise = bytes(range(256)) * 64  # byte 1 is 0x01, not the C3D magic 0x50
-    (header_cohort / "data" / "L01.c3d").write_bytes(noise)
-    assert "L01.c3d: not a C3D file" in _refused(header_cohort)
-
-
 def test_huge_file_is_rejected_without_being_read(header_cohort):
     huge = header_cohort / "data" / "L01.c3d"
     with open(huge, "r+b") as handle:  # sparse: 600 MB on paper, a few bytes on disk
@@ -370,3 +361,152 @@ def test_summary_for_the_note(broken, reference, capsys):
         print("\nfaults summary:", json.dumps(SUMMARY, sort_keys=True))
     assert SUMMARY["results_lost"] == 0
     assert SUMMARY["failed_listed"] == len(fh.FAILED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs are read-only; studies side by side (issue 12).
+
+BOOKKEEPING = ("lbprun.lock", "study.json")  # the run's pid and the study's absolute paths
+
+
+def _outputs(folder: Path) -> dict[str, str]:
+    """sha256 of a study's outputs, without per-run bookkeeping and logs (they hold pids)."""
+    return {
+        name: digest
+        for name, digest in fh.sha256_tree(folder).items()
+        if name not in BOOKKEEPING and not name.startswith("logs/")
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("demo", ["absent", {"enabled": True}])
+def test_no_command_changes_a_byte_of_the_data_folder_or_sheets(tmp_path, demo):
+    # issue 12: a README-style cohort config without `demo: {enabled: false}` once made the demo
+    # rule delete every C3D of the study and overwrite both sheets.
+    from lbprun import cli
+
+    fh.good_cohort(tmp_path, n_per_group=1)
+    config = fh.write_config(tmp_path)
+    del config["demo"]
+    (tmp_path / "config.yaml").write_text(
+        yaml.safe_dump(config | ({} if demo == "absent" else {"demo": demo}))
+    )
+    before = fh.input_hashes(tmp_path)
+    run = fh.snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "demo_cohort" not in run.stdout + run.stderr
+    assert fh.input_hashes(tmp_path) == before
+    trial = sorted((tmp_path / "data" / "c3d").glob("*.c3d"))[0]
+    assert cli.main(["inspect", str(trial), "--json"]) == 0
+    assert cli.main(["extract", str(trial), "--out", str(tmp_path / "one")]) == 0
+    assert cli.main(["extract", str(trial), "--out", str(trial.parent)]) == 2  # refused
+    assert cli.main(["init", str(tmp_path / "data"), "--out", str(tmp_path / "draft")]) == 0
+    assert cli.main(["init", str(tmp_path / "data"), "--out", str(tmp_path / "data")]) == 2
+    assert cli.main(["init", str(tmp_path / "data"), "--out", str(tmp_path)]) == 2  # sheets there
+    assert fh.input_hashes(tmp_path) == before
+    assert not list((tmp_path / "data").rglob("core*"))
+
+
+def _study(workdir: Path, name: str, seed: int) -> None:
+    """A 1 + 1 runner study in ``workdir/{name}/`` writing to ``workdir/{name}_results``."""
+    from lbprun import synth
+
+    folder = workdir / name
+    synth.write_cohort(folder / "data", n_per_group=1, speeds_mps=(3.0,), seed=seed,
+                       duration_s=3.0)  # fmt: skip
+    config = {
+        "participants": f"{name}/data/participants.tsv",
+        "trials": f"{name}/data/trials.tsv",
+        "data_dir": f"{name}/data",
+        "output_dir": f"{name}_results",
+        "stats": {"spm_iterations": 200},
+    }
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def _demo(workdir: Path) -> None:
+    builtin = fh.REPO / "config" / "demo"
+    config = {
+        "participants": str(builtin / "participants.tsv"),
+        "trials": str(builtin / "trials.tsv"),
+        "demo": {"enabled": True, "duration_s": 1.5},  # the built-in sheets, short recordings
+        "stats": {"spm_iterations": 200},
+    }
+    (workdir / "demo.yaml").write_text(yaml.safe_dump(config))
+
+
+def _run(workdir: Path, configfile: str, target: str) -> None:
+    cmd = [str(fh.SNAKEMAKE), "-s", str(fh.REPO / "Snakefile"), "--directory", str(workdir)]
+    cmd += ["--configfile", str(workdir / configfile), "--cores", "2", target]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=fh.run_env(), check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_two_studies_and_the_demo_side_by_side_equal_each_run_alone(tmp_path):
+    runs = {"a": ("a/config.yaml", "a_results"), "b": ("b/config.yaml", "b_results"),
+            "demo": ("demo.yaml", "results")}  # fmt: skip
+    shared = tmp_path / "shared"
+    for workdir in (shared, *(tmp_path / f"alone_{n}" for n in runs)):
+        workdir.mkdir()
+        _study(workdir, "a", seed=11)
+        _study(workdir, "b", seed=12)
+        _demo(workdir)
+    for configfile, out in runs.values():  # one after another in one working folder
+        _run(shared, configfile, f"{out}/cohort/trials.csv")
+    for name, (configfile, out) in runs.items():
+        _run(tmp_path / f"alone_{name}", configfile, f"{out}/cohort/trials.csv")
+    for name, (_, out) in runs.items():
+        ours, alone = _outputs(shared / out), _outputs(tmp_path / f"alone_{name}" / out)
+        assert ours == alone, name
+        assert "cohort/trials.csv" in ours and len(ours) > 10
+    assert "demo/c3d/S01_speed_2.5.c3d" in _outputs(shared / "results")
+    assert not (shared / "a_results" / "demo").exists()
+    # A study aimed at another study's folder is refused, naming it; nothing is written.
+    config = yaml.safe_load((shared / "b" / "config.yaml").read_text())
+    (shared / "b" / "config.yaml").write_text(yaml.safe_dump(config | {"output_dir": "a_results"}))
+    before = _outputs(shared / "a_results")
+    cmd = [str(fh.SNAKEMAKE), "-s", str(fh.REPO / "Snakefile"), "--directory", str(shared)]
+    cmd += ["--configfile", str(shared / "b" / "config.yaml"), "--cores", "2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=fh.run_env(), check=False)
+    assert done.returncode != 0
+    assert "holds the outputs of another study" in done.stdout + done.stderr
+    assert _outputs(shared / "a_results") == before
+
+
+@pytest.mark.slow
+def test_a_killed_workflow_job_leaves_no_reader_behind(tmp_path):
+    # The batch's first trial keeps ezc3d busy until the read timeout; the job is SIGKILLed
+    # (as Snakemake or SLURM kill a job) while its worker reads it.
+    good = fh.good_cohort(tmp_path, n_per_group=1)
+    spin = fh.spinning_c3d(tmp_path / "data" / good["path"].iloc[0], tmp_path / "data" / "spin.c3d")
+    row = good.iloc[[0]].assign(subject=good["subject"].min(), trial="aaa_spin", path=spin.name)
+    pd.concat([row, good]).to_csv(tmp_path / "trials.tsv", sep="\t", index=False)
+    fh.write_config(tmp_path, batch_size=10)
+    run = fh.popen(tmp_path, "--cores", "1", COHORT, log=tmp_path / "run.log")
+    try:
+        workers, jobs = {}, {}
+
+        def reading() -> bool:
+            jobs.update({p: c for p, c in fh.children(run.pid).items() if "extract_batch" in c})
+            for job in jobs:
+                workers.update(fh.children(job))
+            return bool(workers)
+
+        assert fh.wait_until(reading, timeout=180), (tmp_path / "run.log").read_text()[-2000:]
+        time.sleep(1.0)  # the worker is inside ezc3d on spin.c3d (its timeout is ~5 s)
+        assert all(Path(f"/proc/{pid}").exists() for pid in workers)
+        for job in jobs:
+            os.kill(job, signal.SIGKILL)
+        assert run.wait(timeout=120) != 0
+        left = lambda: fh.session_processes(run.pid)  # noqa: E731
+        assert fh.wait_until(lambda: not left(), timeout=5), left()
+        assert not set(workers) & set(fh.session_processes(run.pid))
+    finally:
+        fh.kill_group(run)
+    # The rerun of the same command lists the spinning trial as failed, with one sentence.
+    done = fh.snakemake(tmp_path, "--cores", "2", COHORT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    failed = _cohort(tmp_path, "failed_trials")
+    assert failed["trial"].tolist() == ["aaa_spin"]
+    assert "spin.c3d: the C3D reader did not finish within" in failed["error"].iloc[0]

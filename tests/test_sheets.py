@@ -74,11 +74,13 @@ def test_bad_sheet_is_rejected_with_a_message_naming_it(tmp_path, participants, 
     assert message in str(err.value)
 
 
-def test_non_c3d_and_huge_files_are_rejected_but_empty_ones_pass(tmp_path):
+def test_huge_and_missing_files_are_rejected_but_unreadable_ones_pass(tmp_path):
     config = _cohort(tmp_path)
     target = tmp_path / "data" / "c3d" / "s2.c3d"
-    target.write_bytes(b"\x7fELF" + bytes(600))
-    with pytest.raises(sheets.SheetError, match=r"s2.c3d: not a C3D file"):
+    target.write_bytes(b"\x7fELF" + bytes(600))  # not a C3D: a failed trial, not a sheet error
+    assert len(_load(config)[1]) == 2
+    target.rename(target.with_suffix(".gone"))
+    with pytest.raises(sheets.SheetError, match=r"s2\.c3d: file does not exist"):
         _load(config)
     target.write_bytes(C3D_HEADER * 3000)  # 1.5 MB, above max_c3d_mb = 1
     with pytest.raises(sheets.SheetError, match=r"2 MB is above max_c3d_mb \(1 MB\)"):

@@ -12,6 +12,7 @@ so that :mod:`lbprun.c3d` builds the canonical trial the same way from either.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
@@ -20,8 +21,12 @@ import warnings
 
 import numpy as np
 
-#: Address-space limit for the worker (bytes); large enough for any real trial.
-MEMORY_LIMIT_BYTES = 4 * 1024**3
+#: Address-space limit for the worker (bytes): ~6x the largest real trial read (a 3.6 MB file
+#: peaks at ~150 MB resident), so a file declaring absurd sizes fails instead of swapping.
+MEMORY_LIMIT_BYTES = 1024**3
+#: How often the worker checks that the process that started it is still there (s).
+PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _flat_value(value) -> list | np.ndarray:
@@ -148,13 +153,65 @@ def read_raw(path: str) -> dict:
 
 
 def _limit_memory() -> None:
-    """Cap the worker's address space so a bogus size in a header fails instead of swapping."""
+    """Cap the worker's address space so a bogus size in a header fails instead of swapping.
+
+    Core dumps are switched off too: a reader crash must not write a core file into the
+    working folder (which may be a user's data folder).
+    """
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ImportError, ValueError, OSError):  # not available on this platform
         pass
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Let the next read use at most ``seconds`` more CPU time; SIGXCPU ends the worker after.
+
+    This bounds a read stuck in a loop inside the C++ reader, which holds the GIL (so no
+    Python-level watchdog can run) even if the parent is gone and no one kills the worker.
+    """
+    try:
+        import math
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """End this worker as soon as the process that started it ends, however it ends.
+
+    On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere, a daemon thread polls the parent pid (re-parented orphans see another one).
+    """
+    import signal
+    import threading
+    import time
+
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if parent_pid and os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    if parent_pid:
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _send(stream, obj) -> None:
@@ -165,11 +222,18 @@ def _send(stream, obj) -> None:
 
 
 def serve(stdin=None, stdout=None) -> None:
-    """Answer requests until stdin closes: one path per line in, one pickled reply out."""
+    """Answer requests until stdin closes (the parent is gone): one pickled reply per request.
+
+    A request is one line: the CPU seconds the read may use, a tab, the path (a bare path
+    has no CPU cap).
+    """
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
+    _send(stdout, ("ready", os.getpid()))
     for line in stdin:
-        path = line.decode("utf-8").rstrip("\n")
+        budget, _, path = line.decode("utf-8").rstrip("\n").rpartition("\t")
+        if budget:
+            _limit_cpu(float(budget))
         try:
             reply = ("ok", read_raw(path))
         except MemoryError:
@@ -180,8 +244,12 @@ def serve(stdin=None, stdout=None) -> None:
 
 
 def main() -> None:
-    """Worker entry point: limit memory, keep stdout for replies only, serve."""
+    """Worker entry point: tie to the parent, limit memory, import readers, serve on stdout."""
+    _die_with_parent(int(os.environ.get("LBPRUN_PARENT_PID", "0")))
     _limit_memory()
+    with contextlib.suppress(ImportError):  # imported now, so a read's clock is the read's
+        import c3d  # noqa: F401
+        import ezc3d  # noqa: F401
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     # Anything a reader prints must not corrupt the reply stream.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -11,13 +11,16 @@ the file and the problem.
 How a file is read, and why:
 
 1. The 512-byte header is checked against the file size first (~10 µs): a truncated file is
-   an error here, because ezc3d would silently return fewer frames.
+   an error here, because ezc3d would silently return fewer frames. The parameter section's
+   records are walked too (~50 µs): a parameter declaring more than 7 dimensions or more bytes
+   than the file holds would send ezc3d into an endless loop or a huge allocation.
 2. ezc3d (or, for what it refuses -- MIPS byte order, float ANALOG:OFFSET -- the pure-Python
    ``c3d`` package) runs in one persistent worker process, ``python -m lbprun._c3d_worker``,
-   with an address-space limit; a read that segfaults, hangs past ``timeout_s`` or exhausts
-   memory becomes a C3DError and the worker is restarted on the next load. A persistent
-   worker costs ~1.0-1.2x an in-process read (``bench/bench_load.py``); a fresh process per
-   file costs 2-8x. The worker is started with ``subprocess`` and ``-m`` rather than
+   with an address-space limit (1 GB); a read that segfaults, hangs past its timeout (3 s plus
+   1 s per MB) or exhausts memory becomes a C3DError and the worker is restarted on the next
+   load. The worker dies with the process that started it, however that process ends. A
+   persistent worker costs ~1.0-1.2x an in-process read (``bench/bench_load.py``); a fresh
+   process per file costs 2-8x. The worker is started with ``subprocess`` and ``-m`` rather than
    multiprocessing's spawn/forkserver, which re-import the caller's ``__main__`` -- inside a
    Snakemake ``script:`` that re-runs the script itself.
 3. The frames read are compared with the frames the header declares; fewer is an error.
@@ -31,6 +34,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import re
 import select
 import struct
 import subprocess
@@ -222,19 +226,89 @@ def _read_header(path: Path, /) -> tuple[_Header, int]:
             param_block = head[0] if head else 0
             handle.seek(max(param_block - 1, 0) * _HEADER_BYTES)
             param_head = handle.read(4)
+            # the parameter section (at most 255 blocks; some writers miscount them)
+            section = param_head + handle.read(_MAX_SECTION_BYTES - 4)
     except OSError as error:
         raise _fail(path, f"cannot be opened ({error.strerror or error})") from None
     if size == 0:
         raise _fail(path, "the file is empty")
+    if len(head) < 2 or head[1] != 0x50:  # C3D user guide, ch. 3: byte 2 of every header
+        raise _fail(path, "not a C3D file (its second byte is not the C3D marker 0x50)")
     if size < _HEADER_BYTES or len(head) < _HEADER_BYTES:
         raise _fail(path, f"the file is only {size} bytes, shorter than a C3D header")
-    if head[1] != 0x50 or param_block < 2 or len(param_head) < 4:
+    if param_block < 2 or len(param_head) < 4:
         raise _fail(path, "not a C3D file (the header does not point to a parameter section)")
     processor = _PROCESSORS.get(param_head[3])
     if processor is None:
         raise _fail(path, f"unknown processor type {param_head[3]} in the parameter section")
+    problem = _check_parameters(section, processor, room=size - (param_block - 1) * 512)
+    if problem:
+        raise _fail(path, problem)
     header = _parse_header(head, processor)
     return header, _frames_with_room(path, header, size)
+
+
+_MAX_DIMS = 7  # C3D user guide: a parameter has 0 to 7 dimensions
+_MAX_SECTION_BYTES = 255 * _HEADER_BYTES  # the section's block count is one byte
+_PARAMETER_NAME = re.compile(r"[A-Za-z0-9_ .:-]{1,40}")
+
+
+def _check_parameters(section: bytes, processor: str, *, room: int) -> str | None:
+    """Say what makes a parameter section unsafe to hand to a reader, or None.
+
+    Readers trust the section's own counts: ezc3d loops over every declared dimension (a
+    corrupt count of 172 dimensions spins for hours; crafted/hang_ezc3d.c3d) and allocates
+    what a parameter declares. Walking the records costs ~50 µs and turns both into an error.
+    """
+    order = ">" if processor == "MIPS" else "<"
+    n_blocks = section[2]
+    if n_blocks * _HEADER_BYTES > room:
+        return (
+            f"the parameter section declares {n_blocks} blocks but the file holds "
+            f"{room // _HEADER_BYTES} after its start"
+        )
+    pos = 4
+    while pos + 2 <= len(section):
+        n_chars, group_id = struct.unpack("bb", section[pos : pos + 2])
+        if n_chars == 0:
+            return None
+        at = pos + 2 + abs(n_chars)
+        if at + 2 > len(section):
+            return "the parameter section ends inside a parameter's name"
+        (step,) = struct.unpack(order + "h", section[at : at + 2])
+        if group_id > 0:
+            problem = _check_one_parameter(section, at + 2, pos)
+            if problem:
+                return problem
+        if step <= 0:
+            return None
+        pos = at + step
+    return None
+
+
+def _check_one_parameter(section: bytes, at: int, pos: int) -> str | None:
+    """Check one parameter record's type, dimensions and declared size against the section."""
+    raw_name = section[pos + 2 : pos + 2 + abs(section[pos] - 256 * (section[pos] > 127))]
+    name = raw_name.decode("latin-1").strip()
+    if not _PARAMETER_NAME.fullmatch(name):  # a corrupt name: say where it is instead
+        name = f"at byte {pos} of the parameter section"
+    if at + 2 > len(section):
+        return f"parameter {name} is cut off by the end of the parameter section"
+    kind = struct.unpack("b", section[at : at + 1])[0]
+    n_dims = section[at + 1]
+    if kind not in (-1, 1, 2, 4):
+        return f"parameter {name} has data type {kind} (valid: -1, 1, 2, 4)"
+    if n_dims > _MAX_DIMS:
+        return f"parameter {name} declares {n_dims} dimensions (a C3D parameter has at most 7)"
+    dims = section[at + 2 : at + 2 + n_dims]
+    # A zero dimension empties the value, but ezc3d still loops over the others: their product
+    # bounds the work, and no real parameter spans more than the section.
+    size = abs(kind) * math.prod(d for d in dims if d)
+    if at + 2 + n_dims + size > len(section):
+        return (
+            f"parameter {name} declares {size} bytes of values, more than the file holds after it"
+        )
+    return None
 
 
 def _parse_header(head: bytes, processor: str) -> _Header:
@@ -291,7 +365,12 @@ class _WorkerDied(Exception):
 
 
 class _Worker:
-    """A persistent ``python -m lbprun._c3d_worker`` process, restarted after any failure."""
+    """A persistent ``python -m lbprun._c3d_worker`` process, restarted after any failure.
+
+    The worker cannot outlive this process (see :mod:`lbprun._c3d_worker`: it dies with its
+    parent through ``PR_SET_PDEATHSIG`` on Linux, watches its parent pid and stdin, and every
+    read is capped in CPU time), so a killed job never leaves a reader spinning on a file.
+    """
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
@@ -304,7 +383,8 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # small address space for RLIMIT_AS
         env.setdefault("OMP_NUM_THREADS", "1")
-        self._proc = subprocess.Popen(
+        env["LBPRUN_PARENT_PID"] = str(os.getpid())
+        self._proc = proc = subprocess.Popen(
             [sys.executable, "-m", "lbprun._c3d_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -313,7 +393,14 @@ class _Worker:
             close_fds=True,
         )
         self._owner_pid = os.getpid()
-        return self._proc
+        try:  # the worker says when its readers are imported: a read's clock starts after
+            deadline = _monotonic() + WORKER_START_TIMEOUT_S
+            (length,) = struct.unpack("<Q", _read_exact(proc, 8, deadline))
+            _read_exact(proc, length, deadline)
+        except (TimeoutError, _WorkerDied):
+            self.stop()
+            raise _WorkerDied(None) from None
+        return proc
 
     def stop(self) -> None:
         """End the worker (it exits on its own when stdin closes)."""
@@ -329,7 +416,9 @@ class _Worker:
             if proc is None or proc.poll() is not None or self._owner_pid != os.getpid():
                 proc = self._start()
             try:
-                proc.stdin.write(path.encode("utf-8") + b"\n")
+                # The worker caps the read's CPU time a little above the wall-clock timeout.
+                request = f"{timeout_s + 2:.3f}\t{path}\n"
+                proc.stdin.write(request.encode("utf-8"))
                 proc.stdin.flush()
                 deadline = _monotonic() + timeout_s
                 (length,) = struct.unpack("<Q", _read_exact(proc, 8, deadline))
@@ -367,8 +456,27 @@ def _read_exact(proc: subprocess.Popen, n: int, deadline: float) -> bytearray:
 
 _WORKER = _Worker()
 
+#: Time a read may take: a base plus a share per megabyte. Real files read at 20-100 MB/s, so
+#: this is ~50x what a read needs even on a loaded machine, while a read that will never end
+#: (a corrupt section that sends the reader into a loop) is given up within seconds.
+READ_TIMEOUT_BASE_S = 3.0
+READ_TIMEOUT_S_PER_MB = 1.0
+#: Time the worker may take to start and import its readers (once per process).
+WORKER_START_TIMEOUT_S = 60.0
 
-def _read_raw(path: Path, *, safe: bool, timeout_s: float) -> dict:
+
+def read_timeout_s(size_bytes: int, /) -> float:
+    """Longest time one read of a file of this size may take (s).
+
+    Examples
+    --------
+    >>> read_timeout_s(288_256), read_timeout_s(500 * 10**6)
+    (3.288256, 503.0)
+    """
+    return READ_TIMEOUT_BASE_S + READ_TIMEOUT_S_PER_MB * size_bytes / 1e6
+
+
+def _read_raw(path: Path, *, safe: bool, timeout_s: float | None) -> dict:
     """Raw arrays and parameters from ezc3d (or py-c3d), in the worker when ``safe``."""
     if not safe:
         from lbprun._c3d_worker import read_raw
@@ -377,11 +485,15 @@ def _read_raw(path: Path, *, safe: bool, timeout_s: float) -> dict:
             return read_raw(str(path))
         except Exception as error:
             raise _fail(path, _reader_problem(f"{type(error).__name__}: {error}")) from None
+    if timeout_s is None:
+        timeout_s = read_timeout_s(path.stat().st_size)
     try:
         status, payload = _WORKER.read(str(path.resolve()), timeout_s)
     except TimeoutError:
-        raise _fail(path, f"the C3D reader did not finish within {timeout_s:g} s") from None
+        raise _fail(path, f"the C3D reader did not finish within {timeout_s:.3g} s") from None
     except _WorkerDied as died:
+        if died.args[0] is None:
+            raise _fail(path, "the C3D reader process could not be started") from None
         raise _fail(path, f"the C3D reader crashed on it ({_exit_reason(died.args[0])})") from None
     if status != "ok":
         raise _fail(path, _reader_problem(str(payload)))
@@ -863,7 +975,7 @@ def _canonical_plates(plates, rotation, scale, warnings, path) -> list[ForcePlat
     return out
 
 
-def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float = 60.0) -> Trial:
+def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float | None = None) -> Trial:
     """Load one C3D trial into the canonical frame.
 
     Parameters
@@ -874,7 +986,8 @@ def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float = 60
         Read in a separate, memory-limited worker process (default) so that a reader crash or
         hang on a malformed file cannot take the caller down. ``False`` reads in-process.
     timeout_s : float, optional
-        Longest time one read may take before the worker is killed.
+        Longest time one read may take before the worker is killed; by default
+        :func:`read_timeout_s` of the file's size (3 s plus 1 s per MB).
 
     Returns
     -------

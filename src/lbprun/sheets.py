@@ -22,7 +22,6 @@ import pandas as pd
 import yaml
 
 SAFE_LABEL = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.-]+$")  # ids name folders: no '.', '..', '/'
-C3D_MAGIC = 0x50  # byte 1 of every C3D header (C3D.org, "The C3D File Format User Guide", ch. 3)
 _HEADER_LINES = 2  # the header is line 1, so data row i sits on line i + 2
 
 
@@ -258,10 +257,11 @@ def resolve_inside(data_dir: str | Path, relpath: str, /) -> Path:
 
 
 def check_c3d_file(path: str | Path, /, *, max_mb: float) -> None:
-    """Refuse a missing, oversized or non-C3D file before any job reads it.
+    """Refuse a missing or oversized file before any job reads it.
 
-    An empty file is let through on purpose: it is a broken trial, which extraction reports in
-    ``cohort/failed_trials.csv`` rather than stopping the cohort.
+    Whether the file is a readable C3D is a question about that trial, not the study: a text
+    file named ``.c3d``, an empty, truncated or corrupt file becomes a failed trial with one
+    sentence in ``cohort/failed_trials.csv`` while the other trials are processed.
 
     Parameters
     ----------
@@ -273,8 +273,7 @@ def check_c3d_file(path: str | Path, /, *, max_mb: float) -> None:
     Raises
     ------
     SheetError
-        Missing file, file above ``max_mb``, or a non-empty file whose header lacks the C3D
-        magic byte 0x50 at offset 1.
+        Missing file (or not a regular file), or a file above ``max_mb`` (never read).
     """
     path = Path(path)
     if not path.is_file():
@@ -282,12 +281,6 @@ def check_c3d_file(path: str | Path, /, *, max_mb: float) -> None:
     size = path.stat().st_size
     if size > max_mb * 1e6:
         raise SheetError(f"{path}: {size / 1e6:.0f} MB is above max_c3d_mb ({max_mb:g} MB).")
-    if size == 0:
-        return
-    with path.open("rb") as handle:
-        head = handle.read(2)
-    if len(head) < 2 or head[1] != C3D_MAGIC:
-        raise SheetError(f"{path}: not a C3D file (no 0x50 marker at byte 1 of the header).")
 
 
 def check_trials(

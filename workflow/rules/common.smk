@@ -1,13 +1,14 @@
 # Config and sheets are validated here, while the DAG is built, so that a wrong key, a missing
-# column, an unknown group label, a hostile path or a missing file stops the run before any
-# job starts. The checks live in lbprun.sheets (tested without Snakemake).
+# column, an unknown group label, a hostile path, a missing file, an output folder overlapping
+# the data or a run already in progress stops the run before any job starts. The checks live in
+# lbprun.sheets and lbprun.study (tested without Snakemake).
 import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
-from lbprun import sheets
+from lbprun import sheets, study
 
 min_version("9.0")
 
@@ -31,7 +32,12 @@ try:
         config["data_dir"] = f"{RESULTS}/demo"
     sheets.check_layout(config, results=RESULTS, generated=DEMO)
     PARTICIPANTS, TRIALS = sheets.load_sheets(config, schema_dir=SCHEMAS, generated=DEMO)
-except sheets.SheetError as err:
+    # One run at a time per output folder, and one study per folder (lbprun.study): taken here,
+    # in the main Snakemake process only (jobs re-reading the Snakefile must not), and held
+    # until it ends. A killed run's Snakemake locks and incomplete markers are cleared.
+    if workflow.is_main_process:
+        RUN_LOCK = study.claim(RESULTS, config=config, snakemake_dir=".snakemake")
+except (sheets.SheetError, study.StudyError) as err:
     raise WorkflowError(str(err)) from None
 
 # `report(` cannot start a line in a .smk file (the parser takes it for the `report:` keyword).
