@@ -32,12 +32,7 @@ try:
         config["data_dir"] = f"{RESULTS}/demo"
     sheets.check_layout(config, results=RESULTS, generated=DEMO)
     PARTICIPANTS, TRIALS = sheets.load_sheets(config, schema_dir=SCHEMAS, generated=DEMO)
-    # One run at a time per output folder, and one study per folder (lbprun.study): taken here,
-    # in the main Snakemake process only (jobs re-reading the Snakefile must not), and held
-    # until it ends. A killed run's Snakemake locks and incomplete markers are cleared.
-    if workflow.is_main_process:
-        RUN_LOCK = study.claim(RESULTS, config=config, snakemake_dir=".snakemake")
-except (sheets.SheetError, study.StudyError) as err:
+except sheets.SheetError as err:
     raise WorkflowError(str(err)) from None
 
 # `report(` cannot start a line in a .smk file (the parser takes it for the `report:` keyword).
@@ -108,6 +103,22 @@ def check_rule_outputs():
     try:
         sheets.check_outputs(outputs, inputs=inputs, results=RESULTS)
     except sheets.SheetError as err:
+        raise WorkflowError(str(err)) from None
+
+
+def claim_output_folder():
+    """Lock RESULTS for this run (lbprun.study), or stop with one sentence saying who holds it.
+
+    One run at a time per output folder and one study per folder. Taken in the main Snakemake
+    process only (jobs that re-read the Snakefile must not) and held until it ends; a killed
+    run's Snakemake locks and incomplete markers for RESULTS are cleared, so rerunning the same
+    command resumes. Returns the lock, to be kept referenced.
+    """
+    if not workflow.is_main_process:
+        return None
+    try:
+        return study.claim(RESULTS, config=config, snakemake_dir=".snakemake")
+    except study.StudyError as err:
         raise WorkflowError(str(err)) from None
 
 
