@@ -93,3 +93,14 @@ def test_outcome_table_uses_one_decimal_count_per_outcome():
     assert list(table["healthy (n = 1)"]) == ["2.52 ± 0.07", "2.48 ± 0.08"]
     assert list(table["lbp (n = 1)"]) == ["2.48 ± 0.11", "2.55 ± 0.04"]
     assert table["difference [95 % CI]"].iloc[0] == "-0.04 [-0.16, 0.09]"
+
+
+def test_mixed_models_table_keeps_a_model_that_could_not_be_fitted(tmp_path):
+    # As stats/mixed_models.csv holds it: a "not fitted" row has no term (read back as NaN).
+    path = tmp_path / "mixed_models.csv"
+    pd.DataFrame({"outcome": ["coherence_stride"], "term": [None], "estimate": [None],
+                  "se": [None], "ci_low": [None], "ci_high": [None], "p": [None],
+                  "note": ["not fitted: too few subjects"]}).to_csv(path, index=False)  # fmt: skip
+    table = tables.mixed_models_table(pd.read_csv(path))
+    assert list(table["term"]) == [""]
+    assert list(table["note"]) == ["not fitted: too few subjects"]

@@ -368,7 +368,8 @@ def mixed_models_table(models: pd.DataFrame, /, *, reference: str = "healthy") -
         return pd.DataFrame(columns=["outcome", "term"])
     out = pd.DataFrame({
         "outcome": models["outcome"].map(_outcome_label),
-        "term": models["term"].astype(str).map(lambda t: _term(t, reference)),
+        # A model that could not be fitted has no term (NaN survives astype(str) in pandas 3).
+        "term": models["term"].fillna("").astype(str).map(lambda t: _term(t, reference)),
         "estimate [95 % CI]": [_estimate(e, lo, hi) for e, lo, hi in
                                zip(models["estimate"], models["ci_low"], models["ci_high"],
                                    strict=True)],
