@@ -104,3 +104,29 @@ def test_a_killed_runs_snakemake_state_for_this_folder_only_is_cleared(tmp_path,
     assert sorted(p.name for p in (state / "locks").iterdir()) == ["1.input.lock", "1.output.lock"]
     assert (tmp_path / "elsewhere" / "y.csv").read_text() == "other run's"
     assert len(list((state / "incomplete").iterdir())) == 1
+
+
+def test_a_job_of_the_holding_run_may_run_snakemake_on_its_folder(tmp_path, monkeypatch):
+    # The report rule runs `snakemake --report` inside the run: neither refused nor clearing.
+    results = tmp_path / "results"
+    monkeypatch.delenv(study.INHERITED_LOCK_ENV, raising=False)
+    held = study.claim(results, config=_config(tmp_path), snakemake_dir=tmp_path / ".snakemake")
+    try:
+        assert os.environ[study.INHERITED_LOCK_ENV] == str(results)
+        code = (
+            "import sys; from lbprun import study; "
+            f"print(study.claim({str(results)!r}, config={_config(tmp_path)!r}, "
+            f"snakemake_dir={str(tmp_path / '.snakemake')!r}))"
+        )
+        job = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        assert job.returncode == 0 and job.stdout.strip() == "None", job.stderr
+        # the same process without the inherited token is a second run: refused
+        env = {k: v for k, v in os.environ.items() if k != study.INHERITED_LOCK_ENV}
+        other = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+        )
+        assert other.returncode != 0 and "a run is in progress" in other.stderr
+    finally:
+        held.close()

@@ -27,6 +27,9 @@ from pathlib import Path
 
 LOCK_NAME = "lbprun.lock"
 STAMP_NAME = "study.json"
+#: Set by the run holding a folder's lock, inherited by its jobs: a job that runs Snakemake on
+#: the same workflow (e.g. ``snakemake --report`` from the report rule) is inside that run.
+INHERITED_LOCK_ENV = "LBPRUN_RUN_LOCK"
 
 
 class StudyError(RuntimeError):
@@ -176,6 +179,35 @@ def clear_stale_snakemake_state(results: str | Path, /, *, snakemake_dir: str | 
     return deleted
 
 
+def _ancestors(pid: int) -> set[int]:
+    """Process ids above ``pid`` (Linux /proc; empty where there is none)."""
+    found = set()
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        while pid > 1 and pid not in found:
+            found.add(pid)
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return found - {os.getpid()}
+
+
+def inside_holder(results: str | Path, /) -> bool:
+    """Whether this process was started by the run that holds ``results``'s lock.
+
+    True for a job's own nested Snakemake call on the same output folder (the report rule runs
+    ``snakemake --report``): it must neither wait for nor clear the state of the run it is part
+    of. The folder named in :data:`INHERITED_LOCK_ENV` must be this one and, where ``/proc``
+    exists, the pid in the lock file one of this process's ancestors.
+    """
+    if os.environ.get(INHERITED_LOCK_ENV) != os.path.abspath(results):
+        return False
+    if not Path("/proc/self/stat").exists():
+        return True
+    with contextlib.suppress(OSError, ValueError):
+        holder = int((Path(results) / LOCK_NAME).read_text().split()[0])
+        return holder in _ancestors(os.getpid())
+    return False
+
+
 def claim(results: str | Path, /, *, config: dict, snakemake_dir: str | Path):
     """Lock the output folder for this run, check it is this study's, clear a killed run's state.
 
@@ -190,14 +222,17 @@ def claim(results: str | Path, /, *, config: dict, snakemake_dir: str | Path):
 
     Returns
     -------
-    file
-        The held lock (keep a reference for the life of the run).
+    file or None
+        The held lock (keep a reference for the life of the run); None inside the run that
+        holds it (:func:`inside_holder`).
 
     Raises
     ------
     StudyError
         A run in progress, or another study's folder.
     """
+    if inside_holder(results):
+        return None
     handle = lock(results)
     try:
         check_stamp(results, study=identity(config))
@@ -205,4 +240,5 @@ def claim(results: str | Path, /, *, config: dict, snakemake_dir: str | Path):
         handle.close()
         raise
     clear_stale_snakemake_state(results, snakemake_dir=snakemake_dir)
+    os.environ[INHERITED_LOCK_ENV] = os.path.abspath(results)  # for this run's jobs
     return handle
