@@ -95,9 +95,10 @@ def explain(summary: dict, /) -> dict[str, dict]:
 
 
 def null_summary(summary: dict, /) -> str:
-    """One line for the cohort sheet: each null family, its outcomes and the reason."""
+    """One line for the cohort sheet: each null family, its outcomes and the reason ("none")."""
     parts = {}
     for key, info in explain(summary).items():
         if not info["computed"]:
             parts.setdefault(info["reason"], []).append(key)
-    return "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in parts.items())
+    # never empty: a column of empty strings would be read back as numbers (all NaN)
+    return "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in parts.items()) or "none"
