@@ -80,6 +80,10 @@ def test_summary_html_shows_reasons_and_comparisons_as_table_cells():
     assert "fewer than 2 subjects with a value (lbp n = 1)" in cells
     assert "Knee flexion at touchdown (°)" in cells  # outcome names with units, not crp_deg
     assert "X9" in page and "VALR is not shown: test note." in page
+    labelled = report.summary_html(summary, headline=tables.group_tests_table(tests),
+                                   labels={"run": "3.0 m/s"})  # fmt: skip
+    assert "<th>3.0 m/s</th>" in labelled and "<td>3.0 m/s</td>" in labelled
+    assert "<td>run</td>" not in labelled
 
 
 def test_group_tests_table_keeps_the_numbers_of_the_csv():
@@ -180,7 +184,7 @@ def test_report_reads_in_a_browser(small_cohort_with_a_broken_trial):
     cells = table_cells(dom, "lbprun-group-tests")
     assert tables.estimate_ci(row.hedges_g, row.g_ci_low, row.g_ci_high) in cells
     assert str(int(row.n_reference)) in cells
-    assert "Methods" in dom and "lbprun version" in dom  # metadata front page, graph in menu
+    assert "Methods" in dom and "Trials failed" in dom  # metadata front page, graph in menu
 
     # nothing to do on a second run: the report is an output like any other, never stale
     again = snakemake(workdir, "-n")

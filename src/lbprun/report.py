@@ -13,6 +13,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -261,6 +262,9 @@ def html_table(table: pd.DataFrame, /, *, table_id: str | None = None) -> str:
 
 STYLE = """<style>
 .prose.max-w-lg { max-width: 72rem; }
+/* The report centres its front page vertically: a page taller than the window would lose its
+   top (the run summary) above the scroll range. Start it at the top instead. */
+div.overflow-auto:has(#lbprun-summary) { align-items: flex-start; justify-content: flex-start; }
 table.lbprun { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem 0; }
 table.lbprun th, table.lbprun td { border-bottom: 1px solid #ccc; padding: 0.15rem 0.5rem;
   text-align: left; vertical-align: top; }
@@ -278,14 +282,33 @@ def html_page(title: str, caption: str, table: pd.DataFrame, /, *, table_id: str
             f"{html_table(table, table_id=table_id)}\n</body></html>\n")  # fmt: skip
 
 
-def _counts_table(n: Mapping) -> pd.DataFrame:
+def _counts_table(n: Mapping, labels: Mapping[str, str]) -> pd.DataFrame:
     conditions = list(next(iter(n.values()), {}))
     rows = [{"group": g, **{c: counts[c] for c in conditions}} for g, counts in n.items()]
-    return pd.DataFrame(rows, columns=["group", *conditions])
+    table = pd.DataFrame(rows, columns=["group", *conditions])
+    return table.rename(columns={c: labels.get(str(c), c) for c in conditions})
 
 
-def summary_html(summary: Mapping, /, *, headline: pd.DataFrame | None = None) -> str:
-    """Write the front page's run summary as an HTML fragment (with the main results table)."""
+def _label_conditions(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    if "condition" not in table:
+        return table
+    return table.assign(condition=table["condition"].astype(str).map(lambda c: labels.get(c, c)))
+
+
+def summary_html(
+    summary: Mapping,
+    /,
+    *,
+    headline: pd.DataFrame | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """Write the front page's run summary as an HTML fragment (with the main results table).
+
+    ``labels`` maps conditions to their labels with units (:func:`lbprun.figures.condition_labels`).
+    """
+    labels = labels or {}
+    if headline is not None:
+        headline = _label_conditions(headline, labels)
     t = summary["trials"]
     parts = [STYLE, '<div id="lbprun-summary">', "<h2>Run summary</h2>",
              f"<p>{t['total']} trials processed: <b>{t['ok']} ok</b>, "
@@ -294,7 +317,7 @@ def summary_html(summary: Mapping, /, *, headline: pd.DataFrame | None = None) -
              f"Group comparisons: <b>{summary['comparisons_made']} made</b>, "
              f"<b>{len(summary['comparisons_not_possible'])} not possible</b>.</p>",
              "<p>Subjects with at least one processed trial, per group and condition:</p>",
-             html_table(_counts_table(summary["n"]), table_id="lbprun-n")]  # fmt: skip
+             html_table(_counts_table(summary["n"], labels), table_id="lbprun-n")]  # fmt: skip
     if summary["failed"]:
         failed = pd.DataFrame(summary["failed"])[["subject", "trial", "error"]]
         failed = failed.rename(columns={"error": "reason"})
@@ -308,7 +331,7 @@ def summary_html(summary: Mapping, /, *, headline: pd.DataFrame | None = None) -
     ]
     parts += [f"<p>{label}: {html.escape(', '.join(who))}.</p>" for label, who in people if who]
     if summary["comparisons_not_possible"]:
-        impossible = pd.DataFrame(summary["comparisons_not_possible"])
+        impossible = _label_conditions(pd.DataFrame(summary["comparisons_not_possible"]), labels)
         impossible["outcome"] = impossible["outcome"].map(lambda o: OUTCOME_LABELS.get(o, o))
         parts += ["<h3>Comparisons not possible</h3>",
                   html_table(impossible, table_id="lbprun-not-possible")]  # fmt: skip
@@ -372,7 +395,7 @@ def build_report(
     *,
     snakefile: str | os.PathLike,
     config: Mapping,
-    metadata: Mapping[str, str],
+    metadata: Mapping[str, int | float],
     workdir: str | os.PathLike = ".",
 ) -> None:
     """Run ``snakemake --report`` on this workflow from inside one of its jobs.
@@ -388,20 +411,40 @@ def build_report(
         If Snakemake could not build the report (its last lines say why).
     """
     out = Path(out).resolve()
-    scratch = out.parent / f".{out.name}.inputs"
-    scratch.mkdir(parents=True, exist_ok=True)
-    configfile, metafile = scratch / "config.yaml", scratch / "metadata.yaml"
-    configfile.write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")
-    metafile.write_text(yaml.safe_dump(dict(metadata), sort_keys=False), encoding="utf-8")
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", os.fspath(snakefile),
-           "--directory", os.fspath(workdir), "--configfile", os.fspath(configfile),
-           "--nolock", "--report", os.fspath(out),
-           "--report-metadata", os.fspath(metafile)]  # fmt: skip
-    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="lbprun-report-") as scratch:
+        configfile, metafile = Path(scratch) / "config.yaml", Path(scratch) / "metadata.yaml"
+        configfile.write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")
+        metafile.write_text(yaml.safe_dump(dict(metadata), sort_keys=False), encoding="utf-8")
+        cmd = [sys.executable, "-m", "snakemake", "--snakefile", os.fspath(snakefile),
+               "--directory", os.fspath(workdir), "--configfile", os.fspath(configfile),
+               "--nolock", "--report", os.fspath(out),
+               "--report-metadata", os.fspath(metafile)]  # fmt: skip
+        run = subprocess.run(cmd, capture_output=True, text=True, check=False)
     log.info("%s\n%s", " ".join(cmd), run.stderr)
     if run.returncode != 0 or not out.is_file():
         tail = "\n".join((run.stderr or run.stdout).strip().splitlines()[-8:])
         raise RuntimeError(f"snakemake --report failed:\n{tail}")
+
+
+def front_page_facts(summary: Mapping, /) -> dict[str, int]:
+    """Count the run's trials and comparisons for the report's front page (``--report-metadata``).
+
+    Numbers only: Snakemake 9 renders string metadata values as a docutils parts dictionary,
+    not as text. Any metadata at all also moves the rule graph off the front page.
+
+    Examples
+    --------
+    >>> front_page_facts({"trials": {"total": 5, "ok": 3, "partial": 1, "failed": 1},
+    ...                   "comparisons_made": 23, "comparisons_not_possible": [{}]})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'Trials processed': 5, 'Trials ok': 3, 'Trials partial': 1, 'Trials failed': 1,
+     'Group comparisons made': 23, 'Group comparisons not possible': 1}
+    """
+    t = summary["trials"]
+    return {"Trials processed": int(t["total"]), "Trials ok": int(t["ok"]),
+            "Trials partial": int(t["partial"]), "Trials failed": int(t["failed"]),
+            "Group comparisons made": int(summary["comparisons_made"]),
+            "Group comparisons not possible": len(summary["comparisons_not_possible"])}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- report tables

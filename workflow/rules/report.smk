@@ -115,13 +115,12 @@ rule report:
     input:
         all_targets(),
         expand(f"{RESULTS}/report/tables/{{name}}.html", name=READABLE_TABLES),
-        SUMMARY,
         PROVENANCE,
+        summary=f"{RESULTS}/summary.json",
     output:
         REPORT,
     params:
         snakefile=workflow.main_snakefile,
-        summary_note=f"``{SUMMARY}`` (printed at the end of the run)",
     localrule: True
     conda:
         CONDA_ENV

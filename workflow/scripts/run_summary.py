@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from lbprun import logs, report, tables
+from lbprun import figures, logs, report, tables
 
 logs.to_file(snakemake.log[0])
 config = snakemake.config
 group_tests = pd.read_csv(snakemake.input.group_tests)
+sheet = pd.read_csv(snakemake.input.trials_sheet, sep="\t", dtype={"subject": str})
+labels = figures.condition_labels(sheet, labels=config["figures"].get("condition_labels"))
 summary = report.run_summary(
     participants=pd.read_csv(snakemake.input.participants, sep="\t", dtype={"subject": str}),
-    trials_sheet=pd.read_csv(snakemake.input.trials_sheet, sep="\t", dtype={"subject": str}),
+    trials_sheet=sheet,
     trials=pd.read_csv(snakemake.input.trials, dtype={"subject": str}),
     failed=pd.read_csv(snakemake.input.failed, dtype={"subject": str}),
     group_tests=group_tests,
@@ -22,7 +24,7 @@ summary = report.run_summary(
 Path(snakemake.output.text).write_text(report.summary_text(summary) + "\n", encoding="utf-8")
 Path(snakemake.output.json).write_text(json.dumps(summary, indent=1, default=str) + "\n")
 Path(snakemake.output.html).write_text(
-    report.summary_html(summary, headline=tables.group_tests_table(group_tests))
+    report.summary_html(summary, headline=tables.group_tests_table(group_tests), labels=labels)
     + report.methods_html(config),
     encoding="utf-8",
 )
