@@ -95,7 +95,7 @@ def test_group_tests_table_keeps_the_numbers_of_the_csv():
     t = tests.iloc[0]
     assert (table["n healthy"], table["n lbp"]) == (4, 4)
     assert table["g [95 % CI]"] == f"{t.hedges_g:.2f} [{t.g_ci_low:.2f}, {t.g_ci_high:.2f}]"
-    assert table["p (holm)"] == tables.p_value(t.p_adj)
+    assert table["p (Holm)"] == tables.p_value(t.p_adj)
 
 
 def test_methods_name_the_settings_used():

@@ -46,7 +46,7 @@ def test_outcome_table_formats_group_tests():
     t = tests.iloc[0]
     assert row["healthy (n = 5)"] == f"{t.mean_reference:.1f} ± {t.sd_reference:.1f}"
     assert row["g [95 % CI]"] == f"{t.hedges_g:.2f} [{t.g_ci_low:.2f}, {t.g_ci_high:.2f}]"
-    assert row["p (holm)"] == f"{t.p_adj:.3f}"
+    assert row["p (Holm)"] == f"{t.p_adj:.3f}"
 
 
 def test_write_table_writes_csv_markdown_and_booktabs(tmp_path):

@@ -20,6 +20,7 @@ import scipy.stats
 from lbprun.cohort import OUTCOME_LABELS
 
 DASH = "–"
+CORRECTIONS = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "FDR"}  # header names
 PARTICIPANT_LABELS = {
     "age": "Age (years)",
     "mass_kg": "Body mass (kg)",
@@ -207,7 +208,7 @@ def outcome_table(subjects: pd.DataFrame, group_tests: pd.DataFrame, /) -> pd.Da
                                                 places=places),
             "g [95 % CI]": estimate_ci(test.hedges_g, test.g_ci_low, test.g_ci_high),
             "p": p_value(test.p),
-            f"p ({correction})": p_value(test.p_adj),
+            f"p ({CORRECTIONS.get(correction, correction)})": p_value(test.p_adj),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -339,7 +340,7 @@ def group_tests_table(group_tests: pd.DataFrame, /) -> pd.DataFrame:
     {'outcome': 'VALR (BW/s)', 'condition': 'run', 'n healthy': 10, 'n lbp': 9,
      'healthy mean ± SD': '60.0 ± 8.0', 'lbp mean ± SD': '70.0 ± 9.0',
      'difference [95 % CI]': '10.0 [2.0, 18.0]', 'g [95 % CI]': '1.16 [0.20, 2.10]',
-     'p': '0.012', 'p (holm)': '0.036'}
+     'p': '0.012', 'p (Holm)': '0.036'}
     """
     if group_tests.empty:
         return pd.DataFrame(columns=["outcome", "condition"])
