@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 from scipy.signal import coherence, csd, welch
 
 from lbprun.coordination import (
@@ -279,3 +280,20 @@ def test_sinusoids_in_phase_vector_coding():
     pelvis = np.tile(np.sin(t), (4, 1))
     s = vector_coding_summary(coupling_angles(pelvis, pelvis))
     assert s["vc_inphase_pct"] == 100.0
+
+
+def test_circular_mean_with_gaps_is_scipys_bit_for_bit():
+    """The per-column circular mean and SD taken when strides hold NaN equal scipy's exactly."""
+    from lbprun.coordination import _circ_mean_sd_per_column
+
+    rng = np.random.default_rng(16)
+    for n_strides in (1, 3, 8, 9, 40, 129):
+        rad = rng.uniform(-np.pi, np.pi, (n_strides, 101)) * 0.3 + 2.5
+        rad[rng.random(rad.shape) < 0.02] = np.nan
+        rad[0, 0] = np.nan  # at least one, as when the function is used
+        mean, circ_sd = _circ_mean_sd_per_column(rad)
+        expected_mean = scipy.stats.circmean(rad, high=np.pi, low=-np.pi, axis=0)
+        expected_sd = scipy.stats.circstd(rad, high=np.pi, low=-np.pi, axis=0)
+        assert np.isnan(mean[0]) and np.isnan(circ_sd[0])
+        np.testing.assert_array_equal(mean, expected_mean)
+        np.testing.assert_array_equal(circ_sd, expected_sd)

@@ -1,0 +1,124 @@
+"""Check that a speed change leaves every per-trial output byte-identical.
+
+Extracts the real running files of the corpus (with their static trials where they have one)
+and a few generated demo trials (treadmill and overground) twice: with the code of a git
+reference and with the working tree. The reference defaults to the commit of main the working
+tree is based on (``git merge-base HEAD main``), so that changes others landed since are not
+counted; it is exported with ``git archive`` into a temporary folder. Each run is a fresh
+Python process with its own ``PYTHONPATH``. Then ``trial.json``, ``stances.csv``,
+``strides.csv`` and ``waveforms.npz`` of every trial are compared bit for bit.
+``trial.json`` holds no timing field, so nothing is excluded.
+
+Usage: python bench/check_identical.py [--ref REF] [--corpus DIR] [--cache DIR]
+Exit status 1 when any file differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = Path(os.environ.get("LBPRUN_C3D_DIR", REPO.parent / "shared" / "data" / "c3d"))
+DEFAULT_CACHE = Path(os.environ.get("LBPRUN_BENCH_CACHE", "/tmp/lbprun-bench"))
+# (dynamic trial, static trial or None), relative to the corpus
+CORPUS_TRIALS = (
+    ("dorn2012_flash-running/JA1Gait21.c3d", "dorn2012_flash-running/JA1Static05.c3d"),
+    ("bmc-ric/RBDS001runT35.c3d", None),
+    ("bmc-ric/RBDS001runT35.c3d", "bmc-ric/RBDS001static.c3d"),
+    ("bmc-ric/20140515T133244_run.c3d", "bmc-ric/20140515T133244_static.c3d"),
+    ("pyorerun/Running_0002.c3d", None),
+    ("theia-sanford/pose_filt_2.c3d", None),
+)
+OUTPUTS = ("trial.json", "stances.csv", "strides.csv", "waveforms.npz")
+
+# runs in the child: extract every job into its own folder
+CHILD = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from lbprun import trial
+for job in json.loads(sys.argv[1]):
+    trial.extract(job["path"], job["out_dir"], static=job["static"], mass_kg=70.0)
+"""
+
+
+def demo_trials(cache: Path) -> list[Path]:
+    """Two treadmill and two overground demo trials (generated once into the cache)."""
+    from lbprun.synth import write_cohort
+
+    files = []
+    for setup in ("treadmill", "overground"):
+        folder = cache / f"identical-{setup}"
+        if not (folder / "trials.tsv").is_file():
+            write_cohort(folder, n_per_group=1, speeds_mps=(3.0,), seed=3, setup=setup)
+        files += sorted((folder / "c3d").glob("*.c3d"))
+    return files
+
+
+def run_extraction(src: Path, jobs: list[dict], out: Path) -> None:
+    """Extract ``jobs`` into ``out`` with the lbprun package found in ``src``."""
+    jobs = [{**job, "out_dir": str(out / job["name"])} for job in jobs]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    subprocess.run([sys.executable, "-c", CHILD, json.dumps(jobs)], env=env, check=True)
+
+
+def export_ref(ref: str, dest: Path) -> Path:
+    """``git archive`` of ``ref`` unpacked into ``dest``; returns its ``src`` folder."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ref", default=None, help="git reference (default: merge-base)")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    args = parser.parse_args()
+    if args.ref is None:
+        args.ref = subprocess.run(
+            ["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()[:10]
+    jobs = []
+    for dynamic, static in CORPUS_TRIALS:
+        if (args.corpus / dynamic).is_file():
+            name = Path(dynamic).stem + ("_static" if static else "")
+            static_path = str(args.corpus / static) if static else None
+            jobs.append({"name": name, "path": str(args.corpus / dynamic), "static": static_path})
+    for demo in demo_trials(args.cache):
+        name = f"{demo.parents[1].name}-{demo.stem}"
+        jobs.append({"name": name, "path": str(demo), "static": None})
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        ref_src = export_ref(args.ref, tmp)
+        run_extraction(ref_src, jobs, tmp / "ref")
+        run_extraction(REPO / "src", jobs, tmp / "new")
+        differ = []
+        for job in jobs:
+            for name in OUTPUTS:
+                a, b = tmp / "ref" / job["name"] / name, tmp / "new" / job["name"] / name
+                if a.read_bytes() != b.read_bytes():
+                    differ.append(f"{job['name']}/{name}")
+            status = json.loads((tmp / "new" / job["name"] / "trial.json").read_text())["status"]
+            print(f"{job['name']:<34} {status}")
+    n_files = len(jobs) * len(OUTPUTS)
+    if differ:
+        print(f"RESULT {len(differ)} of {n_files} output files differ from {args.ref}:")
+        print("\n".join(f"  {d}" for d in differ))
+        return 1
+    print(f"RESULT all {n_files} output files of {len(jobs)} trials byte-identical to {args.ref}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
