@@ -14,9 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.stats
-import statsmodels.formula.api as smf
-from statsmodels.stats.multitest import multipletests
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from lbprun.cohort import waveform_matrix
 
@@ -159,6 +156,10 @@ def group_tests(
 
 def _adjust(p: pd.Series, method: str) -> pd.Series:
     """Adjust p over the finite p-values of one family (NaN stays NaN)."""
+    # imported here, as in _fit_mixed: the figure jobs import this module for conditions_of,
+    # and statsmodels would add about 0.5 s of CPU to each of them (issue 16)
+    from statsmodels.stats.multitest import multipletests
+
     adjusted = pd.Series(np.nan, index=p.index)
     finite = p.notna()
     if finite.any():
@@ -204,6 +205,9 @@ def _variance_rows(fit) -> pd.DataFrame:
 
 def _fit_mixed(formula: str, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Fit a random-intercept MixedLM by REML; warnings are returned, never raised."""
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = smf.mixedlm(formula, data, groups=data["subject"])
