@@ -287,13 +287,13 @@ def test_circular_mean_with_gaps_is_scipys_bit_for_bit():
     from lbprun.coordination import _circ_mean_sd_per_column
 
     rng = np.random.default_rng(16)
-    for n_strides in (1, 3, 8, 9, 40, 129):
-        rad = rng.uniform(-np.pi, np.pi, (n_strides, 101)) * 0.3 + 2.5
+    for shape in ((1, 101), (3, 101), (8, 101), (9, 101), (40, 101), (129, 101), (1, 40, 101)):
+        rad = rng.uniform(-np.pi, np.pi, shape) * 0.3 + 2.5
         rad[rng.random(rad.shape) < 0.02] = np.nan
-        rad[0, 0] = np.nan  # at least one, as when the function is used
+        rad.flat[0] = np.nan  # at least one, as when the function is used
         mean, circ_sd = _circ_mean_sd_per_column(rad)
         expected_mean = scipy.stats.circmean(rad, high=np.pi, low=-np.pi, axis=0)
         expected_sd = scipy.stats.circstd(rad, high=np.pi, low=-np.pi, axis=0)
-        assert np.isnan(mean[0]) and np.isnan(circ_sd[0])
+        assert np.isnan(mean.flat[0]) and np.isnan(circ_sd.flat[0])
         np.testing.assert_array_equal(mean, expected_mean)
         np.testing.assert_array_equal(circ_sd, expected_sd)

@@ -58,7 +58,7 @@ def _circular_mean(angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     R is recovered for the angular deviation of vector coding.
     """
     rad = np.deg2rad(np.asarray(angles_deg, dtype=float))
-    if rad.ndim == 2 and rad.shape[0] and np.isnan(rad).any():
+    if rad.ndim >= 2 and rad.size and np.isnan(rad).any():
         mean, circ_sd = _circ_mean_sd_per_column(rad)
     else:
         mean = scipy.stats.circmean(rad, high=np.pi, low=-np.pi, axis=0)
@@ -67,29 +67,31 @@ def _circular_mean(angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _circ_mean_sd_per_column(rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``circmean`` and ``circstd`` (-pi..pi) of each column, NaN where a column has a NaN.
+    """``circmean`` and ``circstd`` (-pi..pi) along axis 0, NaN where a column has a NaN.
 
     When its input holds a NaN, scipy computes these column by column through
     ``np.apply_along_axis``, with about 50 us of Python per column: most of an extraction's
-    coordination time (issue 16). This is the same arithmetic in the same order, so the results
-    are bit-identical: the sines and cosines of contiguous values, each column summed on its
-    own (numpy's pairwise sum, hence the transposed copy), and the scalar steps on numpy
-    scalars as scipy does them (``x**0.5`` on a scalar is ``pow``, on an array ``sqrt``).
+    coordination time (issue 16). This is the same arithmetic, so the results are
+    bit-identical: the sines and cosines of contiguous values, each column summed on its own
+    (numpy's pairwise sum, hence the transposed copy), and the powers and the modulo on numpy
+    scalars as scipy does them (on a scalar ``x**0.5`` is C ``pow``, on an array ``sqrt``).
     """
-    columns = np.ascontiguousarray(rad.T)
+    columns = np.ascontiguousarray(rad.reshape(rad.shape[0], -1).T)
+    n = columns.shape[1]
     sin_sum = np.sin(columns).sum(axis=-1)
     cos_sum = np.cos(columns).sum(axis=-1)
-    n = columns.shape[1]
-    complete = ~np.isnan(columns).any(axis=-1)
+    complete = np.flatnonzero(~np.isnan(columns).any(axis=-1))
     period = 2.0 * np.pi
+    angle = np.arctan2(sin_sum[complete], cos_sum[complete]) - -np.pi
+    sin_mean, cos_mean = sin_sum[complete] / n, cos_sum[complete] / n
+    squares = [s**2.0 + c**2.0 for s, c in zip(sin_mean, cos_mean, strict=True)]
+    r = np.clip(np.array([h**0.5 for h in squares]), None, 1.0)
+    minus_2_log_r = -2 * np.log(r)
     mean = np.full(columns.shape[0], np.nan)
     circ_sd = np.full(columns.shape[0], np.nan)
-    for j in np.flatnonzero(complete):
-        mean[j] = (np.arctan2(sin_sum[j], cos_sum[j]) - -np.pi) % period + -np.pi
-        sin_mean, cos_mean = sin_sum[j] / n, cos_sum[j] / n
-        r = np.clip((sin_mean**2.0 + cos_mean**2.0) ** 0.5, None, 1.0)
-        circ_sd[j] = (-2 * np.log(r)) ** 0.5 + 0.0
-    return mean, circ_sd
+    mean[complete] = [a % period + -np.pi for a in angle]
+    circ_sd[complete] = [v**0.5 + 0.0 for v in minus_2_log_r]
+    return mean.reshape(rad.shape[1:]), circ_sd.reshape(rad.shape[1:])
 
 
 def _complete_rows(cycles: np.ndarray) -> np.ndarray:
