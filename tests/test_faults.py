@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -505,8 +506,14 @@ def test_a_killed_workflow_job_leaves_no_reader_behind(tmp_path):
     finally:
         fh.kill_group(run)
     # The rerun of the same command lists the spinning trial as failed, with one sentence.
+    # ezc3d on ANALOG:RATE 1e9 either runs into the read timeout or, when its allocation fails
+    # under the worker's 1 GB address-space cap first, raises (seen in CI: "Data::frame ...
+    # maximum number of frames is 0"); both are the reader's failure on this file.
     done = fh.snakemake(tmp_path, "--cores", "2", COHORT)
     assert done.returncode == 0, done.stderr[-3000:]
     failed = _cohort(tmp_path, "failed_trials")
     assert failed["trial"].tolist() == ["aaa_spin"]
-    assert "spin.c3d: the C3D reader did not finish within" in failed["error"].iloc[0]
+    error = failed["error"].iloc[0]
+    assert re.fullmatch(
+        r"spin\.c3d: the C3D reader (did not finish within [\d.]+ s|refused it \(.+\))\.?", error
+    ), error
