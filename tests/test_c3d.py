@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shutil
 import signal
@@ -17,20 +16,7 @@ import pytest
 
 from lbprun import c3d
 from lbprun.c3d import C3DError, load
-
-
-def _load_helpers():
-    # Tests are imported with --import-mode=importlib, so the sibling is loaded by path.
-    spec = importlib.util.spec_from_file_location(
-        "lbprun_faults_helpers", Path(__file__).with_name("faults_helpers.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fh = _load_helpers()
+from tests import faults_helpers as fh
 
 CORPUS = Path(
     os.environ.get(

@@ -14,14 +14,12 @@ from foot markers, force measures null).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -30,19 +28,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests import faults_helpers as fh
 
-def _load_helpers():
-    # Tests are imported with --import-mode=importlib, so the sibling is loaded by path.
-    spec = importlib.util.spec_from_file_location(
-        "lbprun_faults_helpers", Path(__file__).with_name("faults_helpers.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fh = _load_helpers()
 # lbprun.synth is part of the package: an import error is a failure, never a skip; and under
 # CI a missing crafted corpus fails rather than skipping the module
 pytestmark = pytest.mark.skipif(
