@@ -208,6 +208,11 @@ def test_killed_run_restarts_to_identical_results_and_a_second_run_is_refused(tm
     try:
         lock = results / "lbprun.lock"
         assert _wait_for(lambda: lock.is_file() and lock.read_text(), timeout=120, proc=first)
+        # Snakemake's own process is paused (SIGSTOP) while it is probed, so that on a fast machine
+        # the first run cannot finish before the second is tried: it keeps its lock and schedules
+        # nothing, while the job it already started runs to its end undisturbed (its read
+        # timeouts are not stretched by a paused clock).
+        os.kill(first.pid, signal.SIGSTOP)
         # A second workflow on the same study folder while the first runs, whatever its flags:
         # refused with one sentence before its DAG is built, nothing written.
         for flags in ((), ("--rerun-incomplete",), ("--unlock",), ("-n",), ("--forceall",)):
@@ -217,9 +222,11 @@ def test_killed_run_restarts_to_identical_results_and_a_second_run_is_refused(tm
             message = second.stderr + second.stdout
             assert f"a run is in progress on {RESULTS} (process {first.pid})" in message, message
             assert "Traceback" not in message and "--cleanup-metadata" not in message
+        os.kill(first.pid, signal.SIGCONT)
         manifests = results / "batches"
         half = lambda: len(list(manifests.glob("*.tsv"))) >= 6  # noqa: E731
         assert _wait_for(half, timeout=120, proc=first)
+        os.kill(first.pid, signal.SIGSTOP)  # no further job starts; the kill below lands mid-run
         assert first.poll() is None, "the run finished before it could be killed"
     finally:
         fh.kill_group(first)
