@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -11,6 +13,7 @@ from lbprun.kinematics import (
     SegmentFrame,
     cardan_angles,
     chord_joint_centre,
+    clusters,
     davis_hjc,
     euler_from_matrix,
     fit_rigid,
@@ -26,6 +29,7 @@ from lbprun.kinematics import (
     trunk_angles,
     trunk_inclination,
 )
+from lbprun.kinematics.clusters import fit_residual_m
 
 SEQUENCES = ["zxy", "yxz", "xyz", "zyx", "xzy", "yzx"]
 RNG = np.random.default_rng(4)
@@ -264,6 +268,44 @@ def test_rigid_fit_and_cluster_reconstruction():
     assert np.abs(rebuilt[:, 0] - expected).max() < 2e-3
     cur[3, 1] = np.nan
     assert np.isnan(reconstruct_points(static_cluster, np.tile(point, (10, 1, 1)), cur)[3]).all()
+
+
+class _Markers:
+    """The little of a Trial that cluster calibration reads: labels, markers and a path."""
+
+    def __init__(self, name, markers):
+        self.path, self.markers, self.labels = Path(name), markers, list(markers)
+
+    def marker(self, label):
+        return self.markers[label]
+
+
+@pytest.mark.parametrize("gap", [False, True])
+def test_cluster_calibration_is_the_checked_reconstruction(gap):
+    """calibrate() shares the shape check's rigid fit with the calibration when the static shapes
+    agree, and refits when a static frame holds the cluster but not a point: either way its
+    points and residual are bit for bit reconstruct_points' and fit_residual_m's."""
+    ref = np.array([[0.0, 0, 0], [0.08, 0.01, 0], [0.0, 0.07, 0.02], [0.05, 0.05, 0.06]])
+    knee = np.array([[0.02, -0.03, -0.25], [0.02, 0.09, -0.25]])
+    static_cluster = np.tile(ref, (6, 1, 1)) + RNG.normal(0, 1e-3, (6, 4, 3))
+    static_knee = np.tile(knee, (6, 1, 1)) + RNG.normal(0, 1e-3, (6, 2, 3))
+    if gap:
+        static_knee[2, 1] = np.nan
+    rot = matrix_from_euler(_random_angles(40), "zxy")
+    dyn = np.einsum("nij,mj->nmi", rot, ref) + RNG.normal(0, 1, (40, 1, 3))
+    labels = [f"L_thigh_{i}" for i in range(1, 5)]
+    static = _Markers(
+        "static.c3d",
+        {**{lab: static_cluster[:, i] for i, lab in enumerate(labels)},
+         "LKNE": static_knee[:, 0], "LKNM": static_knee[:, 1]},
+    )  # fmt: skip
+    trial = _Markers("run.c3d", {lab: dyn[:, i] for i, lab in enumerate(labels)})
+    static_map = {"l_knee_lat": "LKNE", "l_knee_med": "LKNM"}
+    cal = clusters.calibrate(trial, {}, static, static_map)
+    expected = reconstruct_points(static_cluster, static_knee, dyn)
+    assert np.array_equal(cal.points["l_knee_lat@static"], expected[:, 0])
+    assert np.array_equal(cal.points["l_knee_med@static"], expected[:, 1])
+    assert cal.residual_mm["l_thigh"] == round(1000 * fit_residual_m(static_cluster, dyn), 2)
 
 
 def test_segment_angles_are_vectorised_over_4500_frames():

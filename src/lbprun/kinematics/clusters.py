@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lbprun.kinematics.frames import unit
-from lbprun.kinematics.jcs import fit_rigid, reconstruct_points
+from lbprun.kinematics.jcs import carry_points, fit_rigid, static_pose
 from lbprun.signals import butter_lowpass
 
 # Which landmarks each cluster carries (per side for limb segments).
@@ -129,9 +129,19 @@ def fit_residual_m(static_cluster: np.ndarray, dynamic_cluster: np.ndarray, /) -
     >>> round(fit_residual_m(ref, ref + [0.0, 1.0, 0.0]), 9)
     0.0
     """
+    shape = _mean_shape(static_cluster)
+    return _residual_m(shape, fit_rigid(shape, dynamic_cluster), dynamic_cluster)
+
+
+def _mean_shape(static_cluster: np.ndarray) -> np.ndarray:
+    """Mean static shape of a cluster over the frames where it is complete."""
     keep = np.isfinite(static_cluster).all(axis=(1, 2))
-    shape = static_cluster[keep].mean(axis=0)
-    rot, trans = fit_rigid(shape, dynamic_cluster)
+    return static_cluster[keep].mean(axis=0)
+
+
+def _residual_m(shape: np.ndarray, fit: tuple, dynamic_cluster: np.ndarray) -> float:
+    """Median RMS distance (m) of ``shape`` placed by ``fit`` from each dynamic frame."""
+    rot, trans = fit
     fitted = np.einsum("nij,mj->nmi", rot, shape) + trans[:, None, :]
     rms = np.sqrt(np.mean(np.sum((fitted - dynamic_cluster) ** 2, axis=-1), axis=-1))
     return float(np.nanmedian(rms)) if np.isfinite(rms).any() else np.nan
@@ -292,8 +302,17 @@ def calibrate(
         if not points:
             continue
         stat, dyn = _stack(static, cluster), _stack(trial, cluster)
-        _check((trial, static), key, cluster, (stat, dyn), points, out=out, limits=limits)
-        rebuilt = reconstruct_points(stat, np.stack(list(points.values()), axis=1), dyn)
+        # One rigid fit of the dynamic cluster serves the shape check and the calibration
+        # whenever both use the same static shape (every static frame complete): the SVD of
+        # every dynamic frame is most of a cluster trial's time.
+        shape = _mean_shape(stat)
+        fit = fit_rigid(shape, dyn)
+        residual = _residual_m(shape, fit, dyn)
+        _check((trial, static), key, cluster, (stat, residual), points, out=out, limits=limits)
+        cal_shape, cal_points = static_pose(stat, np.stack(list(points.values()), axis=1))
+        if not np.array_equal(cal_shape, shape):  # frames with the cluster but not the points
+            fit = fit_rigid(cal_shape, dyn)
+        rebuilt = carry_points(cal_points, fit)
         for i, role in enumerate(points):
             label = f"{role}@static"
             out.points[label] = rebuilt[:, i, :]
@@ -337,8 +356,7 @@ def _check_joints(trial, static, out: Calibrated, max_sd_m: float) -> None:
 
 def _check(trials: tuple, key: str, cluster: list, arrays: tuple, points: dict, *, out, limits):
     """Refuse a static whose cluster does not fit the dynamic one or whose landmarks are far."""
-    (trial, static), (stat, dyn) = trials, arrays
-    residual = fit_residual_m(stat, dyn)
+    (trial, static), (stat, residual) = trials, arrays
     out.residual_mm[key] = round(1000 * residual, 2)
     if residual > limits.max_fit_residual_m:
         raise StaticMismatchError(

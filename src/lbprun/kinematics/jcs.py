@@ -153,12 +153,42 @@ def reconstruct_points(
     >>> np.round(reconstruct_points(ref, pts, dyn), 6).tolist()
     [[[0.05, 1.05, -0.2]]]
     """
-    # Static frames with any missing sample are dropped before averaging the pose.
+    cluster_mean, points_mean = static_pose(cluster_static, points_static)
+    return carry_points(points_mean, fit_rigid(cluster_mean, cluster_dynamic))
+
+
+def static_pose(
+    cluster_static: np.ndarray, points_static: np.ndarray, /
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean static positions of a cluster and its anatomical points (the calibration).
+
+    Static frames with any missing sample are dropped before averaging the pose.
+
+    Returns
+    -------
+    cluster_mean : ndarray, shape (m, 3)
+    points_mean : ndarray, shape (p, 3)
+
+    Raises
+    ------
+    ValueError
+        If no static frame holds the whole cluster and every point.
+    """
     static = np.concatenate([cluster_static, points_static], axis=1)
     keep = np.isfinite(static).all(axis=(1, 2))
     if not keep.any():
         raise ValueError("static trial has no frame with the whole cluster and every point")
     mean = static[keep].mean(axis=0)
     n_cluster = np.shape(cluster_static)[1]
-    rot, trans = fit_rigid(mean[:n_cluster], cluster_dynamic)
-    return np.einsum("nij,pj->npi", rot, mean[n_cluster:]) + trans[:, None, :]
+    return mean[:n_cluster], mean[n_cluster:]
+
+
+def carry_points(points_mean: np.ndarray, fit: tuple[np.ndarray, np.ndarray], /) -> np.ndarray:
+    """Points of the cluster's static pose in every frame of a rigid fit (``fit_rigid``'s output).
+
+    Returns
+    -------
+    ndarray, shape (n, p, 3)
+    """
+    rot, trans = fit
+    return np.einsum("nij,pj->npi", rot, points_mean) + trans[:, None, :]

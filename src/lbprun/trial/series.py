@@ -4,28 +4,23 @@ Each series is a 1-D array over marker frames, or absent with a warning that say
 landmarks were missing. Knee flexion is computed by the most faithful model the markers
 allow: the joint coordinate system with medial and lateral markers, Plug-in Gait's own model
 with its thigh and tibia wands, or anatomical points calibrated on a static trial and carried
-by the thigh and shank clusters.
+by the thigh and shank clusters (those come in as roles from :mod:`lbprun.trial.landmarks`,
+which calibrates each cluster once per trial).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lbprun import kinematics as kin
-from lbprun import markersets
 from lbprun.settings import Settings
 from lbprun.signals import butter_lowpass
 from lbprun.trial.sources import convention_warnings, pose_frames
 
 PIG_LEG = ("thigh", "knee_lat", "tibia", "ankle_lat")
 JCS_LEG = ("knee_lat", "knee_med", "ankle_lat", "ankle_med")
-# Cluster markers are named by segment in every convention seen (LTHAP, L.Thigh.Top.Lateral,
-# L_thigh_1, LThighUpperC; LTIAP, L.Shank.Top.Medial, L_shank_2, LShankUpperC).
-CLUSTER_PATTERNS = {"thigh": r"(thigh|th)", "shank": r"(shank|tib|ti|sk)"}
-SEGMENT_POINTS = {"thigh": ("knee_lat", "knee_med"), "shank": ("ankle_lat", "ankle_med")}
 
 
 @dataclass
@@ -153,30 +148,8 @@ def _hip_centre(pelvis, roles: dict, trial, side: str, out: Series) -> np.ndarra
     return kin.harrington_hjc(pelvis, roles["l_asis"], roles["r_asis"], back, side)
 
 
-def _cluster_labels(labels_a, labels_b, side: str, segment: str) -> list[str]:
-    pattern = re.compile(rf"^{side}[._\s]?{CLUSTER_PATTERNS[segment]}", re.IGNORECASE)
-    return sorted(set(filter(pattern.match, labels_a)) & set(labels_b))
-
-
-def _calibrated_points(trial, static, roles: dict, side: str, out: Series) -> dict:
-    """Anatomical knee/ankle points carried from the static trial by the leg clusters."""
-    _, static_map = markersets.resolve(static, "auto")
-    points = {}
-    for segment, names in SEGMENT_POINTS.items():
-        cluster = _cluster_labels(static.labels, trial.labels, side, segment)
-        wanted = [f"{side.lower()}_{n}" for n in names if f"{side.lower()}_{n}" in static_map]
-        if len(cluster) < 3 or not wanted:
-            continue
-        stat = np.stack([static.marker(label) for label in cluster], axis=1)
-        dyn = np.stack([trial.marker(label) for label in cluster], axis=1)
-        anat = np.stack([static.marker(static_map[r]) for r in wanted], axis=1)
-        rebuilt = kin.reconstruct_points(stat, anat, dyn)
-        points.update({r: rebuilt[:, i, :] for i, r in enumerate(wanted) if r not in roles})
-    return points
-
-
-def _leg_model(roles: dict, side: str, static_points: dict, processing: dict) -> str | None:
-    """Most faithful knee model available: anatomical markers, static calibration, PiG wands.
+def _leg_model(roles: dict, side: str, processing: dict) -> str | None:
+    """Most faithful knee model available: anatomical markers (or static-calibrated), PiG wands.
 
     A file prepared for Plug-in Gait (wands and the side's knee width in its PROCESSING
     group) gets Plug-in Gait's own model even when medial markers are also present: SCIENCE.md
@@ -189,8 +162,6 @@ def _leg_model(roles: dict, side: str, static_points: dict, processing: dict) ->
         return "plug_in_gait"
     if all(f"{s}_{r}" in roles for r in JCS_LEG):
         return "jcs"
-    if all(f"{s}_{r}" in {**roles, **static_points} for r in JCS_LEG):
-        return "jcs_static_calibrated"
     if all(f"{s}_{r}" in roles for r in PIG_LEG):
         return "plug_in_gait"
     return None
@@ -207,7 +178,7 @@ def _pose_knee(poses: dict, side: str, out: Series) -> bool:
     return True
 
 
-def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series, poses=None) -> None:
+def knee_series(trial, roles: dict, pelvis, /, *, out: Series, poses=None) -> None:
     """Knee flexion of each leg by the most faithful model the markers (or poses) allow."""
     poses = poses or {}
     if pelvis is None or pelvis is poses.get("pelvis"):
@@ -221,8 +192,7 @@ def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series, poses=Non
     pig_subject = None
     for side in ("L", "R"):
         s = side.lower()
-        extra = _calibrated_points(trial, static, roles, side, out) if static else {}
-        model = _leg_model(roles, side, extra, trial.metadata.get("processing", {}))
+        model = _leg_model(roles, side, trial.metadata.get("processing", {}))
         out.settings[f"knee_model_{side}"] = model
         if model is None and _pose_knee(poses, side, out):
             continue
@@ -239,9 +209,8 @@ def knee_series(trial, roles: dict, pelvis, /, *, static, out: Series, poses=Non
             hjc = kin.davis_hjc(pelvis, pig_subject, s)
             femur, tibia = kin.pig_leg(roles, hjc, pig_subject, s)
         else:
-            markers = {**roles, **extra}
-            hjc = _hip_centre(pelvis, markers, trial, s, out)
-            femur, tibia = kin.jcs_leg(markers, hjc, s)
+            hjc = _hip_centre(pelvis, roles, trial, s, out)
+            femur, tibia = kin.jcs_leg(roles, hjc, s)
         out.knee_flex[side] = kin.knee_angles(femur.rot, tibia.rot, s)[:, 0]
 
 
@@ -272,5 +241,5 @@ def angle_series(trial, mapping: dict, /, *, static=None, settings: Settings) ->
     poses = pose_frames(trial, settings=settings)
     out.warnings.extend(convention_warnings(poses))
     pelvis = segment_series(roles, out=out, poses=poses)
-    knee_series(trial, roles, pelvis, static=static, out=out, poses=poses)
+    knee_series(trial, roles, pelvis, out=out, poses=poses)
     return out
