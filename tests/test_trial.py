@@ -8,6 +8,7 @@ consistency) and against ranges that running biomechanics allows, each with its 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -409,3 +410,27 @@ def test_nan_free_json(runs):
     for _, folder in runs.values():
         text = (folder / "trial.json").read_text()
         json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+
+
+def test_a_batch_reads_its_static_once(c3d_dir, tmp_path, monkeypatch):
+    """extract_many's trials of one session share one read of their static (issue 16); each gets
+    its own copy, a static rewritten since is read again, and the trial extracted with the
+    cached static writes the same bytes as the one that read it."""
+    static = tmp_path / "static.c3d"
+    static.write_bytes((c3d_dir / "bmc-ric/20140515T133244_static.c3d").read_bytes())
+    dynamic = c3d_dir / "bmc-ric/20140515T133244_run.c3d"
+    reads = []
+    real_load = trial.c3d.load
+    monkeypatch.setattr(trial.c3d, "load", lambda p, **kw: reads.append(Path(p)) or real_load(p))
+    monkeypatch.setattr(trial, "_STATICS", {})
+    jobs = [{"path": dynamic, "out_dir": tmp_path / f"t{i}", "static": static} for i in range(2)]
+    trial.extract_many(jobs)
+    assert reads.count(static) == 1 and reads.count(dynamic) == 2
+    first, second = (trial._load_static(static) for _ in range(2))
+    assert first is not second and first.markers_m is not second.markers_m
+    np.testing.assert_array_equal(first.markers_m, second.markers_m)
+    os.utime(static, ns=(1, 1))  # rewritten (another mtime): read again
+    trial._load_static(static)
+    assert reads.count(static) == 2
+    for name in ("trial.json", "stances.csv", "strides.csv", "waveforms.npz"):
+        assert (tmp_path / "t0" / name).read_bytes() == (tmp_path / "t1" / name).read_bytes()
