@@ -22,53 +22,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lbprun import registry
 from lbprun.outputs import STANCE_COLUMNS, STRIDE_COLUMNS
 
 ID_COLUMNS = ("subject", "trial", "group", "condition", "speed_mps")
-# Trial-level outcomes (trial.json keys) averaged into subjects.csv; other numeric keys that a
-# later version adds are averaged too, after these.
-OUTCOMES = (
-    "stride_frequency_hz", "cadence_steps_min", "pelvis_rot_rom_deg", "thorax_rot_rom_deg",
-    "trunk_rot_rom_deg", "relphase_fourier_deg", "coherence_stride", "gain_stride",
-    "crp_marp_deg", "crp_dp_deg", "vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct",
-    "vc_thorax_phase_pct", "vc_cav_deg", "knee_flex_td_deg", "knee_flex_peak_stance_deg",
-    "trunk_incl_td_deg", "impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s",
-    "lr_3_12_bw_s", "stance_time_s",
-)  # fmt: skip
+# Trial-level outcomes (trial.json keys) averaged into subjects.csv, their labels and the
+# circular waveforms: from the registry (names kept here for users' scripts). Other numeric keys
+# that a later version adds are averaged too, after these.
+OUTCOMES = registry.OUTCOMES
+OUTCOME_LABELS = registry.OUTCOME_LABELS
+CIRCULAR_WAVEFORMS = registry.CIRCULAR_WAVEFORMS
 # Numeric trial.json keys that describe the recording, not the runner: never averaged.
 NOT_OUTCOMES = frozenset(
     {"markers_hz", "analog_hz", "n_strides", "n_stances", "n_plate_stances", "body_mass_kg"}
 )
-# Human-readable names with units, shared by tables and figures.
-OUTCOME_LABELS = {
-    "stride_frequency_hz": "Stride frequency (Hz)",
-    "cadence_steps_min": "Cadence (steps/min)",
-    "pelvis_rot_rom_deg": "Pelvis rotation amplitude (°)",
-    "thorax_rot_rom_deg": "Thorax rotation amplitude (°)",
-    "trunk_rot_rom_deg": "Trunk rotation amplitude (°)",
-    "relphase_fourier_deg": "Fourier relative phase (°)",
-    "coherence_stride": "Coherence at stride frequency",
-    "gain_stride": "Gain at stride frequency",
-    "crp_marp_deg": "CRP MARP (°)",
-    "crp_dp_deg": "CRP deviation phase (°)",
-    "vc_inphase_pct": "In-phase (% stride)",
-    "vc_antiphase_pct": "Anti-phase (% stride)",
-    "vc_pelvis_phase_pct": "Pelvis phase (% stride)",
-    "vc_thorax_phase_pct": "Thorax phase (% stride)",
-    "vc_cav_deg": "Coupling-angle variability (°)",
-    "knee_flex_td_deg": "Knee flexion at touchdown (°)",
-    "knee_flex_peak_stance_deg": "Peak stance knee flexion (°)",
-    "trunk_incl_td_deg": "Trunk inclination at touchdown (°)",
-    "impact_peak_bw": "Impact peak (BW)",
-    "active_peak_bw": "Active peak (BW)",
-    "valr_bw_s": "VALR (BW/s)",
-    "vilr_bw_s": "VILR (BW/s)",
-    "lr_3_12_bw_s": "Loading rate 3–12 % stance (BW/s)",
-    "stance_time_s": "Stance time (s)",
-}
-# Angles averaged on the circle (mean of unit vectors), with the range they are reported in.
-CIRCULAR_WAVEFORMS = {"crp_deg": -180.0, "vc_coupling_deg": 0.0}
-WAVE_COLUMNS = tuple(f"pct_{i:03d}" for i in range(101))
+WAVE_COLUMNS = tuple(f"pct_{i:03d}" for i in range(registry.N_POINTS))
 PARTICIPANT_REQUIRED = ("subject", "group", "mass_kg")
 TRIAL_REQUIRED = ("subject", "trial", "path", "condition")
 
@@ -307,7 +275,9 @@ def _trial_curves(path: Path) -> dict[str, np.ndarray]:
             if cycles.ndim != 2 or key == "vgrf_stance_row":
                 continue
             if cycles.shape[1] != len(WAVE_COLUMNS):
-                raise ValueError(f"{path}: {key} has {cycles.shape[1]} points, expected 101.")
+                raise ValueError(
+                    f"{path}: {key} has {cycles.shape[1]} points, expected {len(WAVE_COLUMNS)}."
+                )
             valid = cycles[np.isfinite(cycles).any(axis=1)]
             if len(valid):
                 curves[key] = (_circular_mean(valid, axis=0) if key in CIRCULAR_WAVEFORMS

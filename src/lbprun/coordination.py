@@ -22,6 +22,7 @@ import scipy.stats
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import get_window, hilbert, welch
 
+from lbprun.registry import N_POINTS, VC_BINS, VC_PATTERNS
 from lbprun.signals import cut_cycles, nan_runs
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 _CENTRING = ("midrange", "mean")
-_VC_BINS = ("vc_pelvis_phase_pct", "vc_inphase_pct", "vc_thorax_phase_pct", "vc_antiphase_pct")
+_VC_BINS = VC_BINS  # pattern names in the order of their bins (0°, 45°, 90°, 135°)
 
 
 def _wrap180(angle_deg: np.ndarray) -> np.ndarray:
@@ -208,7 +209,7 @@ def continuous_relative_phase(
 
 
 def crp_cycles(
-    crp_deg: np.ndarray, /, *, starts: np.ndarray, stops: np.ndarray, n_points: int = 101
+    crp_deg: np.ndarray, /, *, starts: np.ndarray, stops: np.ndarray, n_points: int = N_POINTS
 ) -> np.ndarray:
     """Cut a CRP series into time-normalised strides, interpolating on the circle.
 
@@ -494,8 +495,7 @@ def vector_coding_per_stride(coupling_angles_deg: np.ndarray, /) -> dict[str, np
     with np.errstate(invalid="ignore"):
         own_mean = _wrap360(_circular_mean(curves[None])[0])
     pct = _pattern_pct(own_mean)
-    names = ("vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct")
-    return {name: pct[:, _VC_BINS.index(name)] for name in names}
+    return {name: pct[:, _VC_BINS.index(name)] for name in VC_PATTERNS}
 
 
 def vector_coding_summary(coupling_angles_deg: np.ndarray, /) -> dict:

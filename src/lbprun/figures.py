@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from lbprun.cohort import OUTCOME_LABELS, waveform_matrix
+from lbprun import registry
+from lbprun.cohort import waveform_matrix
 from lbprun.stats import conditions_of
 
 MM = 1.0 / 25.4  # inches per millimetre
@@ -67,22 +68,11 @@ STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "lbprun",  # fixed ids: byte-stable reruns
 }
-STRIDE_AXIS = "Stride (% from touchdown)"
-WAVEFORMS = {  # waveform: (y label, x label)
-    "pelvis_rot_deg": ("Pelvis rotation (°)", STRIDE_AXIS),
-    "thorax_rot_deg": ("Thorax rotation (°)", STRIDE_AXIS),
-    "trunk_rot_deg": ("Trunk rotation, thorax–pelvis (°)", STRIDE_AXIS),
-    "crp_deg": ("CRP, thorax − pelvis (°; < 0: thorax lags)", STRIDE_AXIS),
-    "vc_coupling_deg": ("Coupling angle (°)", STRIDE_AXIS),
-    "knee_flex_deg": ("Knee flexion (°)", STRIDE_AXIS),
-    "vgrf_bw": ("Vertical GRF (BW)", "Stance (% from touchdown)"),
-}
-VC_PATTERNS = {
-    "vc_inphase_pct": "In-phase",
-    "vc_antiphase_pct": "Anti-phase",
-    "vc_pelvis_phase_pct": "Pelvis phase",
-    "vc_thorax_phase_pct": "Thorax phase",
-}
+STRIDE_AXIS = registry.CYCLE_AXES["stride"]
+# waveform: (y label, x label); pattern: label (both from the registry)
+WAVEFORMS = {name: (registry.label(name), registry.describe(name).cycle_axis)
+             for name in registry.WAVEFORMS}  # fmt: skip
+VC_PATTERNS = {name: registry.describe(name).label for name in registry.VC_PATTERNS}
 CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "FDR", "none": None}
 
 
@@ -461,7 +451,7 @@ def discrete_figure(
     """
     labels = labels or {}
     present = [o for o in outcomes if o in subjects and subjects[o].notna().any()]
-    fig_notes = [f"{OUTCOME_LABELS.get(o, o)} ({o}) is not shown: no trial has a value."
+    fig_notes = [f"{registry.label(o)} ({o}) is not shown: no trial has a value."
                  for o in outcomes if o not in present]  # fmt: skip
     if not present:
         fig = placeholder_figure("Not drawn: none of the outcomes of figures.outcomes has a value.")
@@ -484,7 +474,7 @@ def discrete_figure(
                  + ", ".join(str(counts[g, c]) for g in groups) for c in conditions]  # fmt: skip
         ax.set_xticks(range(len(conditions)), ticks)
         ax.set_xlim(-0.6, len(conditions) - 0.4)
-        ax.set_ylabel(textwrap.fill(OUTCOME_LABELS.get(outcome, outcome), 30))
+        ax.set_ylabel(textwrap.fill(registry.label(outcome), 30))
         _panel_letter(ax, k)
     for ax in axes.flat[len(present) :]:
         ax.remove()

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks, peak_prominences
 
+from lbprun import registry
 from lbprun.signals import cut_cycles
 
 __all__ = [
@@ -69,9 +70,7 @@ class StanceWindows:
     valr_pct: tuple[float, float] = VALR_WINDOW_PCT
 
 
-_FLOAT_KEYS = (
-    "impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "stance_time_s",
-)  # fmt: skip
+_FLOAT_KEYS = (*registry.names(family="vgrf"), "stance_time_s")
 
 
 def _segments(x: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -328,7 +327,9 @@ def stance_table(
     return out
 
 
-def stance_curve(vgrf_n: np.ndarray, /, *, body_weight_n: float, n_points: int = 101) -> np.ndarray:
+def stance_curve(
+    vgrf_n: np.ndarray, /, *, body_weight_n: float, n_points: int = registry.N_POINTS
+) -> np.ndarray:
     """Time-normalised stance curve in body weights (0 % = touchdown, 100 % = toe-off).
 
     Parameters
@@ -363,7 +364,7 @@ def stance_curves(
     starts: np.ndarray,
     stops: np.ndarray,
     body_weight_n: float,
-    n_points: int = 101,
+    n_points: int = registry.N_POINTS,
 ) -> np.ndarray:
     """:func:`stance_curve` of many stances of one force signal at once.
 

@@ -19,32 +19,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lbprun import registry
+from lbprun.registry import N_POINTS, STRIDE_WAVEFORMS  # re-exported: users import them from here
+
+_STANCE_OUTCOMES = registry.names(level="stance")
+# trial.json: the trial's identity and recording, every outcome (registry order), then the rest
 TRIAL_KEYS = (
     "status", "error", "file", "sha256", "lbprun_version", "subject", "trial", "condition",
     "markers_hz", "analog_hz", "vertical_axis", "markerset", "n_strides", "n_stances",
-    "n_plate_stances", "stride_frequency_hz", "cadence_steps_min", "pelvis_rot_rom_deg",
-    "thorax_rot_rom_deg", "trunk_rot_rom_deg", "relphase_fourier_deg", "coherence_stride",
-    "gain_stride", "crp_marp_deg", "crp_dp_deg", "vc_inphase_pct", "vc_antiphase_pct",
-    "vc_pelvis_phase_pct", "vc_thorax_phase_pct", "vc_cav_deg", "knee_flex_td_deg",
-    "knee_flex_peak_stance_deg", "trunk_incl_td_deg", "impact_peak_bw", "active_peak_bw",
-    "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "stance_time_s", "body_mass_kg", "body_mass_source",
-    "warnings", "settings",
+    "n_plate_stances", *registry.OUTCOMES, "body_mass_kg", "body_mass_source", "warnings",
+    "settings",
 )  # fmt: skip
 STANCE_COLUMNS = (
-    "side", "td_s", "to_s", "stance_time_s", "event_source", "plate", "knee_flex_td_deg",
-    "knee_flex_peak_stance_deg", "trunk_incl_td_deg", "impact_peak_bw", "active_peak_bw",
-    "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "footstrike",
+    "side", "td_s", "to_s", "stance_time_s", "event_source", "plate",
+    *(name for name in _STANCE_OUTCOMES if name != "stance_time_s"), "footstrike",
 )  # fmt: skip
 STRIDE_COLUMNS = (
-    "side", "td_s", "next_td_s", "stride_time_s", "pelvis_rot_rom_deg", "thorax_rot_rom_deg",
-    "trunk_rot_rom_deg", "crp_mean_abs_deg", "vc_inphase_pct", "vc_antiphase_pct",
-    "vc_pelvis_phase_pct", "vc_thorax_phase_pct", "valid", "invalid_reason",
+    "side", "td_s", "next_td_s", "stride_time_s", *registry.names(family="rotation"),
+    "crp_mean_abs_deg", *registry.VC_PATTERNS, "valid", "invalid_reason",
 )  # fmt: skip
-STRIDE_WAVEFORMS = (
-    "pelvis_rot_deg", "thorax_rot_deg", "trunk_rot_deg", "crp_deg", "vc_coupling_deg",
-    "knee_flex_deg",
-)  # fmt: skip
-N_POINTS = 101
 
 
 def sha256_of(path: str | os.PathLike, /) -> str:

@@ -20,8 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lbprun import __version__
-from lbprun.cohort import OUTCOME_LABELS, OUTCOMES
+from lbprun import __version__, registry
 
 log = logging.getLogger(__name__)
 CORRECTIONS = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg FDR"}
@@ -56,7 +55,7 @@ def read_notes(paths: Iterable[str | os.PathLike], /) -> list[str]:
 
 
 def _missing_outcomes(row: pd.Series) -> list[str]:
-    return [o for o in OUTCOMES if o in row.index and pd.isna(row[o])]
+    return [o for o in registry.OUTCOMES if o in row.index and pd.isna(row[o])]
 
 
 def partial_trials(trials: pd.DataFrame, /) -> pd.DataFrame:
@@ -332,7 +331,8 @@ def summary_html(
     parts += [f"<p>{label}: {html.escape(', '.join(who))}.</p>" for label, who in people if who]
     if summary["comparisons_not_possible"]:
         impossible = _label_conditions(pd.DataFrame(summary["comparisons_not_possible"]), labels)
-        impossible["outcome"] = impossible["outcome"].map(lambda o: OUTCOME_LABELS.get(o, o))
+        labels_of = registry.OUTCOME_LABELS
+        impossible["outcome"] = impossible["outcome"].map(lambda o: labels_of.get(o, o))
         parts += ["<h3>Comparisons not possible</h3>",
                   html_table(impossible, table_id="lbprun-not-possible")]  # fmt: skip
     if summary["notes"]:

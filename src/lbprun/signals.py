@@ -26,6 +26,8 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import butter, sosfiltfilt
 
+from lbprun.registry import N_POINTS
+
 __all__ = [
     "butter_lowpass",
     "cut_cycles",
@@ -285,7 +287,7 @@ def cut_cycles(
     *,
     starts: np.ndarray,
     stops: np.ndarray,
-    n_points: int = 101,
+    n_points: int = N_POINTS,
 ) -> np.ndarray:
     """Time-normalise many cycles at once by linear interpolation.
 
@@ -338,7 +340,7 @@ def cut_cycles(
 
 
 def time_normalise(
-    x: np.ndarray, /, *, start: float, stop: float, n_points: int = 101
+    x: np.ndarray, /, *, start: float, stop: float, n_points: int = N_POINTS
 ) -> np.ndarray:
     """Time-normalise one cycle by linear interpolation (see :func:`cut_cycles`).
 

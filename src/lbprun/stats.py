@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from lbprun import registry
 from lbprun.cohort import waveform_matrix
 
 GROUP_TEST_COLUMNS = (
@@ -28,7 +29,11 @@ DISCRIMINANT_COLUMNS = ("outcome", "coefficient", "importance", "accuracy", "auc
 ASSOCIATION_COLUMNS = (
     "response", "predictor", "estimate", "ci_low", "ci_high", "p", "n_stances", "n_subjects",
 )  # fmt: skip
-LOADING_RESPONSES = ("impact_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "active_peak_bw")
+# vGRF measures of the stance-level associations: the impact-phase peak and loading rates that
+# Podraza & White (2010) relate to knee flexion at contact first, then the active peak
+LOADING_RESPONSES = tuple(
+    sorted(registry.names(family="vgrf"), key=lambda name: name == "active_peak_bw")
+)
 Z_975 = scipy.stats.norm.ppf(0.975)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from lbprun.cohort import OUTCOME_LABELS
+from lbprun import registry
 
 DASH = "–"
 CORRECTIONS = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "FDR"}  # header names
@@ -200,7 +200,7 @@ def outcome_table(subjects: pd.DataFrame, group_tests: pd.DataFrame, /) -> pd.Da
     for test in group_tests.itertuples(index=False):
         places = decimals(float(spread[test.outcome]))
         rows.append({
-            "outcome": OUTCOME_LABELS.get(test.outcome, test.outcome),
+            "outcome": registry.OUTCOME_LABELS.get(test.outcome, test.outcome),
             "condition": str(test.condition),
             ref_col: mean_sd(test.mean_reference, test.sd_reference, places=places),
             cmp_col: mean_sd(test.mean_comparison, test.sd_comparison, places=places),
@@ -301,7 +301,7 @@ def write_table(
 
 
 def _outcome_label(name) -> str:
-    return OUTCOME_LABELS.get(str(name), str(name))
+    return registry.OUTCOME_LABELS.get(str(name), str(name))
 
 
 def _number(value, places: int = 2) -> str:

@@ -16,17 +16,15 @@ import pandas as pd
 from lbprun import coordination as coord
 from lbprun import events as ev
 from lbprun import kinematics as kin
-from lbprun import kinetics
-from lbprun.outputs import N_POINTS, STRIDE_WAVEFORMS
+from lbprun import kinetics, registry
+from lbprun.registry import N_POINTS, STRIDE_WAVEFORMS
 from lbprun.settings import Settings
 from lbprun.signals import cut_cycles
 from lbprun.trial.series import Series, angle_series
 
-COORDINATION_KEYS = (
-    "relphase_fourier_deg", "coherence_stride", "gain_stride", "crp_marp_deg", "crp_dp_deg",
-    "vc_inphase_pct", "vc_antiphase_pct", "vc_pelvis_phase_pct", "vc_thorax_phase_pct",
-    "vc_cav_deg",
-)  # fmt: skip
+COORDINATION_KEYS = tuple(
+    name for family in ("fourier", "crp", "vector_coding") for name in registry.names(family=family)
+)
 
 
 class TrialError(Exception):
@@ -315,7 +313,7 @@ def _filtered_plates(trial, plates, settings: Settings, known: dict) -> dict[int
     return out
 
 
-FORCE_KEYS = ("impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s")
+FORCE_KEYS = registry.names(family="vgrf")
 
 
 def _stance_forces(trial, found, body_weight_n, settings: Settings) -> tuple[dict, dict]:
@@ -427,10 +425,7 @@ def _kinetics_notes(table: pd.DataFrame, body_weight_n, out: list[str]) -> None:
 
 
 def _stance_summary(table: pd.DataFrame) -> dict:
-    keys = (
-        "knee_flex_td_deg", "knee_flex_peak_stance_deg", "trunk_incl_td_deg", "impact_peak_bw",
-        "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s", "stance_time_s",
-    )  # fmt: skip
+    keys = registry.names(level="stance")
     return {k: _nanmean(table[k]) if k in table else None for k in keys}
 
 
