@@ -121,13 +121,13 @@ def test_old_names_are_aliases_of_the_registry():
     assert cohort.OUTCOMES == registry.OUTCOMES
     assert cohort.OUTCOME_LABELS == registry.OUTCOME_LABELS
     assert outputs.N_POINTS == registry.N_POINTS == len(cohort.WAVE_COLUMNS)
-    assert outputs.STRIDE_WAVEFORMS == registry.names("waveform", level="stride")
+    assert registry.names("waveform", level="stride") == outputs.STRIDE_WAVEFORMS
     assert list(figures.WAVEFORMS) == list(registry.WAVEFORMS)
     assert figures.WAVEFORMS["vgrf_bw"] == ("Vertical GRF (BW)", "Stance (% from touchdown)")
     assert list(figures.VC_PATTERNS.values()) == [
         "In-phase", "Anti-phase", "Pelvis phase", "Thorax phase",
     ]  # fmt: skip
-    assert measures.FORCE_KEYS == registry.names(family="vgrf")
+    assert registry.names(family="vgrf") == measures.FORCE_KEYS
     assert set(stats.LOADING_RESPONSES) == set(registry.names(family="vgrf"))
     assert stats.LOADING_RESPONSES[-1] == "active_peak_bw"
 
