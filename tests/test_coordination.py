@@ -282,6 +282,23 @@ def test_sinusoids_in_phase_vector_coding():
     assert s["vc_inphase_pct"] == 100.0
 
 
+def test_circular_mean_without_gaps_is_scipys_bit_for_bit():
+    """The circular mean and SD of complete strides (scipy's arithmetic without its per-call
+    wrapper) equal scipy's exactly, C- or Fortran-ordered, one stride or many."""
+    from lbprun.coordination import _circ_mean_sd_along_first
+
+    rng = np.random.default_rng(17)
+    for shape in ((1, 101), (2, 101), (8, 101), (9, 101), (40, 101), (129, 101), (1, 40, 101)):
+        for spread in (0.05, 0.3, 1.0):
+            rad = rng.uniform(-np.pi, np.pi, shape) * spread + 2.5 * spread
+            for arr in (rad, np.asfortranarray(rad)):
+                mean, circ_sd = _circ_mean_sd_along_first(arr)
+                expected_mean = scipy.stats.circmean(arr, high=np.pi, low=-np.pi, axis=0)
+                expected_sd = scipy.stats.circstd(arr, high=np.pi, low=-np.pi, axis=0)
+                np.testing.assert_array_equal(mean, expected_mean)
+                np.testing.assert_array_equal(circ_sd, expected_sd)
+
+
 def test_circular_mean_with_gaps_is_scipys_bit_for_bit():
     """The per-column circular mean and SD taken when strides hold NaN equal scipy's exactly."""
     from lbprun.coordination import _circ_mean_sd_per_column
