@@ -9,7 +9,13 @@ Python process with its own ``PYTHONPATH``. Then ``trial.json``, ``stances.csv``
 ``strides.csv`` and ``waveforms.npz`` of every trial are compared bit for bit.
 ``trial.json`` holds no timing field, so nothing is excluded.
 
-Usage: python bench/check_identical.py [--ref REF] [--corpus DIR] [--cache DIR]
+With ``--workflow``, the cohort-level outputs instead: a small generated demo cohort (three
+runners per group, two treadmill speeds) goes through the whole Snakemake workflow once with the
+reference tree (``git archive`` of the repo) and once with the working tree, each in its own
+folder with its own ``PYTHONPATH``; then every file under the output folder is compared bit for
+bit except the figures, the report, logs and run bookkeeping (:data:`WORKFLOW_SKIP`).
+
+Usage: python bench/check_identical.py [--ref REF] [--corpus DIR] [--cache DIR] [--workflow]
 Exit status 1 when any file differs.
 """
 
@@ -36,6 +42,11 @@ CORPUS_TRIALS = (
     ("theia-sanford/pose_filt_2.c3d", None),
 )
 OUTPUTS = ("trial.json", "stances.csv", "strides.csv", "waveforms.npz")
+# --workflow: output folders and files not compared (images, HTML, logs, run bookkeeping)
+WORKFLOW_SKIP = (
+    "figures/", "report/", "logs/", "batches/", "report.html", "provenance.json",
+    "summary.txt", "summary.json", "lbprun.lock", "study.json",
+)  # fmt: skip
 
 # runs in the child: extract every job into its own folder
 CHILD = """
@@ -67,13 +78,73 @@ def run_extraction(src: Path, jobs: list[dict], out: Path) -> None:
     subprocess.run([sys.executable, "-c", CHILD, json.dumps(jobs)], env=env, check=True)
 
 
-def export_ref(ref: str, dest: Path) -> Path:
-    """``git archive`` of ``ref`` unpacked into ``dest``; returns its ``src`` folder."""
+def export_ref(ref: str, dest: Path, *paths: str) -> Path:
+    """Unpack ``git archive`` of ``ref`` (``paths``, default ``src``) into ``dest``; its ``src``."""
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", ref, "src"], check=True, capture_output=True
+        ["git", "-C", str(REPO), "archive", ref, *(paths or ("src",))],
+        check=True,
+        capture_output=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest / "src"
+
+
+def run_workflow(tree: Path, cohort: Path, workdir: Path) -> None:
+    """Run the workflow of the repo copy ``tree`` on the cohort, outputs in ``workdir/results``."""
+    import yaml
+
+    workdir.mkdir(parents=True)
+    config = {
+        "participants": str(cohort / "participants.tsv"),
+        "trials": str(cohort / "trials.tsv"),
+        "data_dir": str(cohort),
+        "output_dir": "results",
+        "demo": {"enabled": False},
+    }
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"),
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
+    cmd = [str(bin_dir / "snakemake"), "-s", str(tree / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), "--cores", "2", "-q"]  # fmt: skip
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def compare_workflow(ref: str, cache: Path) -> int:
+    """Whole-workflow mode: cohort, stats and table files of both trees, byte for byte."""
+    from lbprun.synth import write_cohort
+
+    cohort = cache / "identical-workflow"
+    if not (cohort / "trials.tsv").is_file():
+        write_cohort(cohort, n_per_group=3, speeds_mps=(2.5, 3.5), seed=1, setup="treadmill")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "tree").mkdir()
+        export_ref(ref, tmp / "tree", ".")
+        run_workflow(tmp / "tree", cohort, tmp / "ref")
+        run_workflow(REPO, cohort, tmp / "new")
+        files = sorted(
+            p.relative_to(tmp / "ref" / "results")
+            for p in (tmp / "ref" / "results").rglob("*")
+            if p.is_file()
+            and not str(p.relative_to(tmp / "ref" / "results")).startswith(WORKFLOW_SKIP)
+        )
+        differ = []
+        for name in files:
+            new = tmp / "new" / "results" / name
+            if (
+                not new.is_file()
+                or new.read_bytes() != (tmp / "ref" / "results" / name).read_bytes()
+            ):
+                differ.append(str(name))
+        tops = sorted({f.parts[0] for f in files})
+    if differ:
+        print(f"RESULT {len(differ)} of {len(files)} workflow output files differ from {ref}:")
+        print("\n".join(f"  {d}" for d in differ))
+        return 1
+    print(f"RESULT all {len(files)} workflow output files ({', '.join(tops)}) byte-identical "
+          f"to {ref}")  # fmt: skip
+    return 0
 
 
 def main() -> int:
@@ -81,6 +152,7 @@ def main() -> int:
     parser.add_argument("--ref", default=None, help="git reference (default: merge-base)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--workflow", action="store_true", help="compare cohort-level outputs")
     args = parser.parse_args()
     if args.ref is None:
         args.ref = subprocess.run(
@@ -89,6 +161,8 @@ def main() -> int:
             capture_output=True,
             text=True,
         ).stdout.strip()[:10]
+    if args.workflow:
+        return compare_workflow(args.ref, args.cache)
     jobs = []
     for dynamic, static in CORPUS_TRIALS:
         if (args.corpus / dynamic).is_file():

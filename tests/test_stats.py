@@ -290,3 +290,74 @@ def test_welch_df_equals_spm1d_reml(n_a, n_b, sd_a, sd_b, df_range):
     # equal spreads keep about the pooled n - 2; a noisier small group brings it down towards
     # that group's n - 1 (Welch-Satterthwaite)
     assert df_range[0] < reference.df[1] <= df_range[1]
+
+
+# --------------------------------------------------------------------------- array-level API
+
+
+def test_welch_t_has_welch_satterthwaite_df_and_the_hand_t():
+    # equal variances and sizes: df = 2 (n - 1); t = diff / sqrt(2 s² / n)
+    out = stats.welch_t([1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0])
+    assert out["df"] == pytest.approx(6.0)
+    assert out["t"] == pytest.approx(2.0 / np.sqrt(2 * (5 / 3) / 4))
+    assert out["p"] == pytest.approx(2 * scipy.stats.t.sf(out["t"], 6.0))
+    # unequal: the df of Welch (1947) by hand
+    x, y = np.array([0.0, 1.0, 2.0]), np.array([0.0, 4.0, 8.0, 12.0, 16.0])
+    a, b = x.var(ddof=1) / 3, y.var(ddof=1) / 5
+    assert stats.welch_t(x, y)["df"] == pytest.approx((a + b) ** 2 / (a**2 / 2 + b**2 / 4))
+
+
+def test_array_functions_refuse_too_few_values():
+    with pytest.raises(ValueError, match="at least two values"):
+        stats.hedges_g([1.0], [2.0, 3.0])
+    with pytest.raises(ValueError, match="at least two complete curves"):
+        stats.spm_ttest2(np.ones((1, 101)), np.ones((3, 101)))
+    with pytest.raises(ValueError, match="at least two complete curves"):
+        stats.spm_ttest2(np.full((3, 101), np.nan), np.ones((3, 101)))
+    with pytest.raises(ValueError, match="zero variance at 101 of 101 points"):
+        stats.spm_ttest2(np.ones((3, 101)), np.arange(303.0).reshape(3, 101))
+
+
+def test_holm_by_hand_and_nan_outside_the_family():
+    # sorted 0.01, 0.03, 0.04 -> 3 x 0.01, max(2 x 0.03, .), max(1 x 0.04, 0.06)
+    assert stats.holm([0.04, 0.01, 0.03]) == pytest.approx([0.06, 0.03, 0.06])
+    out = stats.adjust_p([0.5, np.nan, 0.01], method="bonferroni")
+    assert np.isnan(out[1]) and out[[0, 2]] == pytest.approx([1.0, 0.02])
+
+
+def test_group_tests_are_the_array_welch_on_each_condition():
+    subjects = _subjects()
+    result = stats.group_tests(subjects, outcomes=["planted", "null_a"])
+    for row in result.itertuples():
+        block = subjects[subjects["condition"] == row.condition]
+        arrays = [
+            block.loc[block["group"] == g, row.outcome].to_numpy() for g in ("healthy", "lbp")
+        ]
+        expected = stats.welch(*arrays)
+        for key, value in expected.items():
+            assert getattr(row, key) == value, key
+    for condition, block in result.groupby("condition"):
+        np.testing.assert_array_equal(block["p_adj"], stats.holm(block["p"]), condition)
+
+
+@pytest.mark.parametrize("method", ["parametric", "nonparametric"])
+def test_spm_waveforms_rows_are_the_array_test_s_clusters(method):
+    waves = _waves()
+    pelvis = waves[waves["waveform"] == "pelvis_rot_deg"]
+    y = [
+        pelvis.loc[pelvis["group"] == g, list(WAVE_COLUMNS)].to_numpy() for g in ("healthy", "lbp")
+    ]
+    np.random.seed(0)  # noqa: NPY002  (spm_waveforms' default seed)
+    spm = stats.spm_ttest2(*y, method=method, iterations=200)
+    table = stats.spm_waveforms(waves, method=method, iterations=200)
+    rows = table[table["waveform"] == "pelvis_rot_deg"]
+    assert len(spm.clusters) == len(rows) == 1
+    cluster, row = spm.clusters[0], rows.iloc[0]
+    assert (cluster.start_pct, cluster.end_pct, cluster.p, cluster.sign, cluster.t_max) == (
+        row["start_pct"], row["end_pct"], row["p"], row["sign"], row["t_max"]
+    )  # fmt: skip
+    assert spm.threshold == row["threshold"] and spm.t.shape == (101,)
+    # the cluster is where the t curve exceeds the threshold, and t_max is its peak
+    inside = np.abs(spm.t) > spm.threshold
+    assert inside.sum() > 0 and cluster.t_max == pytest.approx(np.abs(spm.t).max())
+    assert cluster.start_pct <= np.flatnonzero(inside)[0] <= cluster.end_pct
