@@ -73,6 +73,28 @@ def gather(
     Trials are read one at a time; stance and stride rows are appended to the output files as
     they are read and waveforms are summed per subject × condition, so memory is flat in the
     number of trials (only one row of scalars per trial is kept).
+
+    Examples
+    --------
+    One trial folder as ``lbprun extract`` writes it, gathered with the two sheets:
+
+    >>> import shutil, tempfile
+    >>> from lbprun.outputs import empty_waveforms, write_trial_outputs
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> write_trial_outputs(tmp / "trials" / "s1" / "t1", stances=pd.DataFrame(),
+    ...     summary={"status": "ok", "cadence_steps_min": 170.0}, strides=pd.DataFrame(),
+    ...     waveforms=empty_waveforms())
+    >>> gather([tmp / "trials" / "s1" / "t1"],
+    ...        participants=pd.DataFrame({"subject": ["s1"], "group": ["lbp"], "mass_kg": [70]}),
+    ...        trials=pd.DataFrame({"subject": ["s1"], "trial": ["t1"], "path": ["t1.c3d"],
+    ...                             "condition": ["run"]}), out_dir=tmp / "cohort")
+    >>> sorted(p.name for p in (tmp / "cohort").iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['failed_trials.csv', 'stances.csv', 'strides.csv', 'subjects.csv', 'trials.csv',
+     'waveforms.parquet']
+    >>> subjects = pd.read_csv(tmp / "cohort" / "subjects.csv")
+    >>> subjects[["subject", "group", "n_trials", "cadence_steps_min"]].to_dict("records")
+    [{'subject': 's1', 'group': 'lbp', 'n_trials': 1, 'cadence_steps_min': 170.0}]
+    >>> shutil.rmtree(tmp)
     """
     meta = _trial_meta(_sheet(participants, PARTICIPANT_REQUIRED), _sheet(trials, TRIAL_REQUIRED))
     dirs = sorted((Path(d) for d in trial_dirs), key=lambda d: (d.parent.name, d.name))
@@ -246,6 +268,17 @@ def subject_means(trials: pd.DataFrame, /, *, participants: pd.DataFrame) -> pd.
     DataFrame
         One row per subject × condition (conditions in order of first appearance): subject,
         group, condition, n_trials, speed_mps, the outcomes (NaN-skipping means) and covariates.
+
+    Examples
+    --------
+    >>> trials = pd.DataFrame({"subject": ["s1", "s1", "s2"], "group": ["lbp", "lbp", "healthy"],
+    ...     "condition": "run", "status": "ok", "speed_mps": 3.0,
+    ...     "cadence_steps_min": [170.0, 172.0, 165.0]})
+    >>> participants = pd.DataFrame({"subject": ["s1", "s2"], "group": ["lbp", "healthy"],
+    ...                              "mass_kg": [70.0, 80.0]})
+    >>> means = subject_means(trials, participants=participants)
+    >>> means[["subject", "n_trials", "cadence_steps_min", "mass_kg"]].values.tolist()
+    [['s1', 2, 171.0, 70.0], ['s2', 1, 165.0, 80.0]]
     """
     ok = trials.loc[trials["status"] == "ok"] if "status" in trials else trials
     outcomes = [c for c in OUTCOMES if c in ok.columns]
@@ -362,6 +395,16 @@ def read_subjects(path: str | os.PathLike, /, *, conditions: Sequence[str] = ())
     -------
     DataFrame
         One row per subject × condition.
+
+    Examples
+    --------
+    >>> import io
+    >>> buffer = io.StringIO()
+    >>> pd.DataFrame({"subject": ["s1", "s1"], "group": "lbp",
+    ...               "condition": ["fast", "slow"]}).to_csv(buffer, index=False)
+    >>> _ = buffer.seek(0)
+    >>> read_subjects(buffer, conditions=["slow", "fast"])["condition"].cat.categories.tolist()
+    ['slow', 'fast']
     """
     subjects = pd.read_csv(path)
     if conditions:

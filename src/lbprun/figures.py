@@ -138,7 +138,15 @@ def p_label(p: float, correction: str | None = "holm", /) -> str:
 
 
 def notes_of(fig: matplotlib.figure.Figure, /) -> list[str]:
-    """Sentences saying what a figure left out and why (for its caption and the log)."""
+    """Sentences saying what a figure left out and why (for its caption and the log).
+
+    Examples
+    --------
+    >>> fig = placeholder_figure("Not drawn: no trial has a knee flexion waveform.")
+    >>> notes_of(fig)
+    ['Not drawn: no trial has a knee flexion waveform.']
+    >>> plt.close(fig)
+    """
     return list(getattr(fig, "lbprun_notes", []))
 
 
@@ -147,7 +155,16 @@ def _note(fig, sentence: str) -> None:
 
 
 def styled(function):
-    """Run a figure function under the journal style (artists take rcParams when created)."""
+    """Run a figure function under the journal style (artists take rcParams when created).
+
+    Examples
+    --------
+    >>> @styled
+    ... def text_size():
+    ...     return plt.rcParams["font.size"], plt.rcParams["pdf.fonttype"]
+    >>> text_size()
+    (7.0, 42)
+    """
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -213,6 +230,15 @@ def save(fig: matplotlib.figure.Figure, stem: str | os.PathLike, /) -> None:
     PDF fonts are embedded as TrueType (``pdf.fonttype`` 42), SVG text stays text
     (``svg.fonttype`` "none"); creation dates are left out and SVG ids are salted, so the same
     figure saved twice gives identical bytes.
+
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> save(placeholder_figure("Nothing to draw."), tmp / "figures" / "empty")
+    >>> sorted(p.name for p in (tmp / "figures").iterdir())
+    ['empty.pdf', 'empty.png', 'empty.svg']
+    >>> shutil.rmtree(tmp)
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +255,15 @@ def save(fig: matplotlib.figure.Figure, stem: str | os.PathLike, /) -> None:
 
 @styled
 def placeholder_figure(message: str, /) -> matplotlib.figure.Figure:
-    """Draw a small figure that only says why there is nothing to draw (the caption repeats it)."""
+    """Draw a small figure that only says why there is nothing to draw (the caption repeats it).
+
+    Examples
+    --------
+    >>> fig = placeholder_figure("Not drawn: no subject has two trials.")
+    >>> [round(v) for v in fig.get_size_inches() / MM], notes_of(fig)
+    ([85, 30], ['Not drawn: no subject has two trials.'])
+    >>> plt.close(fig)
+    """
     fig, axes = _figure(SINGLE_COLUMN_MM, 30)
     axes[0][0].set_axis_off()
     axes[0][0].text(0.5, 0.5, textwrap.fill(message, 55), ha="center", va="center",
@@ -328,6 +362,21 @@ def waveform_figure(
         averaged linearly across subjects (CRP of pelvis and thorax stays well inside ±180°
         in running; the coupling angle is better read from :func:`vector_coding_figure`).
         A waveform no subject has gives a :func:`placeholder_figure` saying so.
+
+    Examples
+    --------
+    Two subjects per group, one condition, no SPM cluster:
+
+    >>> pct = np.arange(101)
+    >>> waves = pd.DataFrame([np.sin(2 * np.pi * pct / 100) * a for a in (8, 9, 6, 7)],
+    ...                      columns=[f"pct_{i:03d}" for i in pct])
+    >>> waves = waves.assign(subject=["h1", "h2", "l1", "l2"], condition="run",
+    ...                      group=["healthy", "healthy", "lbp", "lbp"], waveform="pelvis_rot_deg")
+    >>> clusters = pd.DataFrame(columns=["waveform", "condition", "start_pct", "end_pct", "p"])
+    >>> fig = waveform_figure(waves, clusters, waveform="pelvis_rot_deg")
+    >>> fig.axes[0].get_ylabel(), [t.get_text() for t in fig.legends[0].get_texts()]
+    ('Pelvis rotation (°)', ['healthy (n = 2)', 'lbp (n = 2)'])
+    >>> plt.close(fig)
     """
     data = mean_waves.loc[mean_waves["waveform"] == waveform]
     name = WAVEFORMS.get(waveform, (waveform,))[0]
@@ -448,6 +497,19 @@ def discrete_figure(
         Groups to draw, reference first.
     labels : mapping, optional
         Condition -> label (:func:`condition_labels`).
+
+    Examples
+    --------
+    >>> from lbprun.stats import group_tests
+    >>> subjects = pd.DataFrame({"subject": [f"s{i}" for i in range(8)],
+    ...                          "group": ["healthy"] * 4 + ["lbp"] * 4, "condition": "run",
+    ...                          "pelvis_rot_rom_deg": [9.0, 10, 11, 10, 7, 8, 6, 7],
+    ...                          "vilr_bw_s": np.nan})
+    >>> tests = group_tests(subjects, outcomes=["pelvis_rot_rom_deg"])
+    >>> fig = discrete_figure(subjects, tests, outcomes=["pelvis_rot_rom_deg", "vilr_bw_s"])
+    >>> len(fig.axes), notes_of(fig)
+    (1, ['VILR (BW/s) (vilr_bw_s) is not shown: no trial has a value.'])
+    >>> plt.close(fig)
     """
     labels = labels or {}
     present = [o for o in outcomes if o in subjects and subjects[o].notna().any()]
@@ -495,7 +557,7 @@ def vector_coding_figure(
     groups: Sequence[str] = ("healthy", "lbp"),
     labels: Mapping[str, str] | None = None,
 ) -> matplotlib.figure.Figure:
-    """Percentage of the stride in each coordination pattern: bars (mean ± SD), subject points.
+    r"""Percentage of the stride in each coordination pattern: bars (mean ± SD), subject points.
 
     Parameters
     ----------
@@ -506,6 +568,17 @@ def vector_coding_figure(
         Groups to draw, reference first.
     labels : mapping, optional
         Condition -> label (:func:`condition_labels`).
+
+    Examples
+    --------
+    >>> subjects = pd.DataFrame({"subject": ["h1", "h2", "l1", "l2"], "condition": "run",
+    ...     "group": ["healthy", "healthy", "lbp", "lbp"], "vc_inphase_pct": [40.0, 45, 55, 60],
+    ...     "vc_antiphase_pct": [30.0, 25, 15, 10], "vc_pelvis_phase_pct": [20.0, 20, 20, 20],
+    ...     "vc_thorax_phase_pct": [10.0, 10, 10, 10]})
+    >>> fig = vector_coding_figure(subjects)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['In-\nphase', 'Anti-\nphase', 'Pelvis\nphase', 'Thorax\nphase']
+    >>> plt.close(fig)
     """
     labels = labels or {}
     columns = list(VC_PATTERNS)
@@ -561,6 +634,18 @@ def qc_figure(trials: pd.DataFrame, failed: pd.DataFrame, /) -> matplotlib.figur
         ``n_plate_stances``).
     failed : DataFrame
         ``cohort/failed_trials.csv`` (``subject``, ``trial``, ``error``).
+
+    Examples
+    --------
+    >>> trials = pd.DataFrame({"subject": ["s1", "s1", "s2"], "trial": ["t1", "t2", "t1"],
+    ...     "status": ["ok", "ok", "failed"], "n_strides": [12, 10, 0],
+    ...     "n_plate_stances": [3, 2, 0]})
+    >>> failed = pd.DataFrame({"subject": ["s2"], "trial": ["t1"],
+    ...                        "error": ["s2/t1.c3d is not a C3D file."]})
+    >>> fig = qc_figure(trials, failed)
+    >>> fig.get_suptitle()
+    '3 trials, 1 failed'
+    >>> plt.close(fig)
     """
     errors = dict(zip(failed["subject"].astype(str) + "/" + failed["trial"].astype(str),
                       failed["error"].astype(str), strict=True))  # fmt: skip

@@ -156,6 +156,14 @@ def participant_table(
         One row per characteristic (numbers as mean ± SD; text columns such as sex as counts
         per level with a Fisher exact or chi-squared p), columns ``characteristic``,
         ``"{reference} (n = …)"``, ``"{comparison} (n = …)"``, ``difference [95 % CI]``, ``p``.
+
+    Examples
+    --------
+    >>> sheet = pd.DataFrame({"subject": ["h1", "h2", "h3", "l1", "l2", "l3"],
+    ...     "group": ["healthy"] * 3 + ["lbp"] * 3, "age": [30, 32, 34, 40, 42, 44],
+    ...     "sex": ["f", "m", "f", "m", "m", "f"]})
+    >>> participant_table(sheet).iloc[0].tolist()
+    ['Age (years)', '32.0 ± 2.0', '42.0 ± 2.0', '10.0 [5.5, 14.5]', '0.004']
     """
     x = participants.loc[participants["group"] == reference]
     y = participants.loc[participants["group"] == comparison]
@@ -187,6 +195,19 @@ def outcome_table(subjects: pd.DataFrame, group_tests: pd.DataFrame, /) -> pd.Da
         Columns ``outcome`` (label with unit), ``condition``, ``"{reference} (n = …)"`` and
         ``"{comparison} (n = …)"`` as mean ± SD, ``difference [95 % CI]``, ``g [95 % CI]``
         (Hedges' g), ``p`` (Welch) and ``p adjusted`` (the correction named in the header).
+
+    Examples
+    --------
+    >>> from lbprun.stats import group_tests
+    >>> subjects = pd.DataFrame({"subject": [f"s{i}" for i in range(8)],
+    ...                          "group": ["healthy"] * 4 + ["lbp"] * 4, "condition": "run",
+    ...                          "pelvis_rot_rom_deg": [9.0, 10, 11, 10, 7, 8, 6, 7]})
+    >>> table = outcome_table(subjects, group_tests(subjects, outcomes=["pelvis_rot_rom_deg"]))
+    >>> table.iloc[0].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'outcome': 'Pelvis rotation amplitude (°)', 'condition': 'run',
+     'healthy (n = 4)': '10.00 ± 0.82', 'lbp (n = 4)': '7.00 ± 0.82',
+     'difference [95 % CI]': '-3.00 [-4.41, -1.59]', 'g [95 % CI]': '-3.19 [-5.17, -1.22]',
+     'p': '0.002', 'p (Holm)': '0.002'}
     """
     reference = group_tests["reference"].iloc[0] if "reference" in group_tests else "healthy"
     comparison = group_tests["comparison"].iloc[0] if "comparison" in group_tests else "lbp"
@@ -252,6 +273,17 @@ def latex(table: pd.DataFrame, /, *, caption: str | None = None) -> str:
 
     With a caption the tabular is wrapped in a ``table`` float; without one it is bare, ready to
     ``\input`` into the author's own float.
+
+    Examples
+    --------
+    >>> print(latex(pd.DataFrame({"outcome": ["VALR (BW/s)"], "n": [3]})), end="")
+    \begin{tabular}{lr}
+    \toprule
+    outcome & n \\
+    \midrule
+    VALR (BW/s) & 3 \\
+    \bottomrule
+    \end{tabular}
     """
 
     def cell(value) -> str:
@@ -285,6 +317,17 @@ def write_table(
         Output path without extension; its folder is created if needed.
     caption : str, optional
         Caption for the LaTeX float and the first line of the Markdown file.
+
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> write_table(pd.DataFrame({"a": [1]}), tmp / "tables" / "t1", caption="Table 1.")
+    >>> sorted(p.name for p in (tmp / "tables").iterdir())
+    ['t1.csv', 't1.md', 't1.tex']
+    >>> (tmp / "tables" / "t1.md").read_text().splitlines()[0]
+    'Table 1.'
+    >>> shutil.rmtree(tmp)
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -364,7 +407,17 @@ def _estimate(estimate, low, high) -> str:
 
 
 def mixed_models_table(models: pd.DataFrame, /, *, reference: str = "healthy") -> pd.DataFrame:
-    """``stats/mixed_models.csv`` with outcome labels, terms in words and formatted numbers."""
+    """``stats/mixed_models.csv`` with outcome labels, terms in words and formatted numbers.
+
+    Examples
+    --------
+    >>> models = pd.DataFrame({"outcome": ["cadence_steps_min"] * 2,
+    ...     "term": ["group[T.lbp]", "icc"], "estimate": [-4.2, 0.8], "se": [1.1, np.nan],
+    ...     "ci_low": [-6.4, np.nan], "ci_high": [-2.0, np.nan], "p": [0.0002, np.nan]})
+    >>> mixed_models_table(models).values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['Cadence (steps/min)', 'lbp', '-4.200 [-6.400, -2.000]', '1.100', '< 0.001'],
+     ['Cadence (steps/min)', 'ICC', '0.800', '–', '–']]
+    """
     if models.empty:
         return pd.DataFrame(columns=["outcome", "term"])
     out = pd.DataFrame({
@@ -383,7 +436,15 @@ def mixed_models_table(models: pd.DataFrame, /, *, reference: str = "healthy") -
 
 
 def spm_clusters_table(clusters: pd.DataFrame, /) -> pd.DataFrame:
-    """``stats/spm_clusters.csv`` as "waveform, condition, from–to % of the cycle, p"."""
+    """``stats/spm_clusters.csv`` as "waveform, condition, from–to % of the cycle, p".
+
+    Examples
+    --------
+    >>> clusters = pd.DataFrame({"waveform": ["pelvis_rot_deg"], "condition": ["run"],
+    ...     "start_pct": [39.6], "end_pct": [60.8], "p": [0.003], "method": ["parametric"]})
+    >>> spm_clusters_table(clusters).iloc[0].tolist()
+    ['pelvis_rot_deg', 'run', '40–61', '0.003', 'parametric']
+    """
     if clusters.empty:
         return pd.DataFrame(columns=["waveform", "condition", "cluster (% of cycle)", "p"])
     out = pd.DataFrame({
@@ -401,7 +462,16 @@ def spm_clusters_table(clusters: pd.DataFrame, /) -> pd.DataFrame:
 
 
 def associations_table(associations: pd.DataFrame, /) -> pd.DataFrame:
-    """``stats/associations.csv``: response per unit of predictor, CI, p, n."""
+    """``stats/associations.csv``: response per unit of predictor, CI, p, n.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"response": ["impact_peak_bw"], "predictor": ["knee_flex_td_deg"],
+    ...     "estimate": [-0.021], "ci_low": [-0.03], "ci_high": [-0.012], "p": [0.0004],
+    ...     "n_stances": [240], "n_subjects": [20]})
+    >>> associations_table(rows).iloc[0, :4].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['Impact peak (BW)', 'Knee flexion at touchdown (°)', '-0.021 [-0.030, -0.012]', '< 0.001']
+    """
     if associations.empty:
         return pd.DataFrame(columns=["response", "predictor"])
     return pd.DataFrame({
@@ -417,7 +487,16 @@ def associations_table(associations: pd.DataFrame, /) -> pd.DataFrame:
 
 
 def discriminant_table(discriminant: pd.DataFrame, /) -> pd.DataFrame:
-    """``stats/discriminant.csv``: outcome, condition, coefficient, importance, accuracy, AUC."""
+    """``stats/discriminant.csv``: outcome, condition, coefficient, importance, accuracy, AUC.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"outcome": ["pelvis_rot_rom_deg", "all"], "condition": "run",
+    ...     "coefficient": [1.9, np.nan], "importance": [0.98, np.nan], "accuracy": [0.85, 0.8],
+    ...     "auc": [0.91, 0.88]})
+    >>> discriminant_table(rows)["outcome"].tolist()
+    ['Pelvis rotation amplitude (°)', 'all outcomes together']
+    """
     if discriminant.empty:
         return pd.DataFrame(columns=["outcome", "condition"])
     out = pd.DataFrame({
