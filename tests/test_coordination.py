@@ -284,11 +284,12 @@ def test_sinusoids_in_phase_vector_coding():
 
 def test_circular_mean_without_gaps_is_scipys_bit_for_bit():
     """The circular mean and SD of complete strides (scipy's arithmetic without its per-call
-    wrapper) equal scipy's exactly, C- or Fortran-ordered, one stride or many."""
+    wrapper) equal scipy's exactly, C- or Fortran-ordered, one stride, many, or none."""
     from lbprun.coordination import _circ_mean_sd_along_first
 
     rng = np.random.default_rng(17)
-    for shape in ((1, 101), (2, 101), (8, 101), (9, 101), (40, 101), (129, 101), (1, 40, 101)):
+    shapes = ((1, 101), (2, 101), (8, 101), (9, 101), (40, 101), (129, 101), (1, 40, 101))
+    for shape in (*shapes, (1, 0, 101), (3, 0)):  # and a trial without a complete stride
         for spread in (0.05, 0.3, 1.0):
             rad = rng.uniform(-np.pi, np.pi, shape) * spread + 2.5 * spread
             for arr in (rad, np.asfortranarray(rad)):
@@ -297,6 +298,7 @@ def test_circular_mean_without_gaps_is_scipys_bit_for_bit():
                 expected_sd = scipy.stats.circstd(arr, high=np.pi, low=-np.pi, axis=0)
                 np.testing.assert_array_equal(mean, expected_mean)
                 np.testing.assert_array_equal(circ_sd, expected_sd)
+                assert mean.shape == expected_mean.shape == circ_sd.shape
 
 
 def test_circular_mean_with_gaps_is_scipys_bit_for_bit():

@@ -61,7 +61,7 @@ def _circular_mean(angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rad = np.deg2rad(np.asarray(angles_deg, dtype=float))
     if rad.ndim >= 2 and rad.size and np.isnan(rad).any():
         mean, circ_sd = _circ_mean_sd_per_column(rad)
-    elif rad.ndim >= 2 and rad.size:
+    elif rad.ndim >= 2 and len(rad):  # complete, or no stride at all (empty results)
         mean, circ_sd = _circ_mean_sd_along_first(rad)
     else:
         mean = scipy.stats.circmean(rad, high=np.pi, low=-np.pi, axis=0)
