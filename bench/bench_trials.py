@@ -41,7 +41,7 @@ _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
 def _worker_cpu_s() -> float:
     """CPU seconds used so far by the safe loader's worker process (0 if it has none)."""
-    proc = getattr(c3d._WORKER, "_proc", None)
+    proc = getattr(c3d.worker._WORKER, "_proc", None)
     if proc is None or proc.poll() is not None:
         return 0.0
     fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -118,7 +118,7 @@ def test_known_bad_files_fail_with_their_problem(c3d_dir, rel):
 
 def test_worker_recovers_after_a_crash(c3d_dir, monkeypatch):
     # Without the parameter check, ezc3d itself segfaults on this file (SOURCES.md).
-    monkeypatch.setattr(c3d, "_check_parameters", lambda *args, **kwargs: None)
+    monkeypatch.setattr(c3d.header, "_check_parameters", lambda *args, **kwargs: None)
     with pytest.raises(C3DError, match=r"the C3D reader crashed on it \(SIGSEGV"):
         load(c3d_dir / "crafted/segfault_ezc3d.c3d", timeout_s=TIMEOUT_S)
     trial = load(c3d_dir / "pyorerun/Running_0002.c3d")
@@ -127,7 +127,7 @@ def test_worker_recovers_after_a_crash(c3d_dir, monkeypatch):
 
 def test_a_read_that_hangs_is_given_up_within_its_size_scaled_timeout(c3d_dir, monkeypatch):
     # Without the parameter check, ezc3d loops over 122 declared dimensions for hours.
-    monkeypatch.setattr(c3d, "_check_parameters", lambda *args, **kwargs: None)
+    monkeypatch.setattr(c3d.header, "_check_parameters", lambda *args, **kwargs: None)
     hang = c3d_dir / "crafted/hang_ezc3d.c3d"
     limit = c3d.read_timeout_s(hang.stat().st_size)
     assert limit == pytest.approx(3.288, abs=1e-3)
@@ -157,7 +157,7 @@ def test_lbprun_inspect_on_the_hang_file_ends_in_seconds(c3d_dir):
 # CPU), exactly as `lbprun inspect` does.
 _SPIN = (
     "import sys; from lbprun import c3d, cli; "
-    "c3d._check_parameters = lambda *a, **k: None; "
+    "c3d.header._check_parameters = lambda *a, **k: None; "
     "sys.exit(cli.main(['inspect', sys.argv[1]]))"
 )
 
@@ -418,7 +418,7 @@ def _fuzz(c3d_dir: Path, tmp_path: Path, *, every: int) -> dict:
                 assert trial.frames == whole[stem], f"{name} returned a shorter trial"
         elapsed = time.monotonic() - start
         slowest = max(slowest, (elapsed, name))
-        worker = c3d._WORKER._proc
+        worker = c3d.worker._WORKER._proc
         if worker is not None and worker.poll() is None:
             status = Path(f"/proc/{worker.pid}/status").read_text()
             worker_peak_kb = max(worker_peak_kb, int(status.split("VmPeak:")[1].split()[0]))

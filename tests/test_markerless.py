@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from lbprun import _c3d_poses, c3d, cli, events, synth, trial
+from lbprun import c3d, cli, events, synth, trial
+from lbprun.c3d import poses as _c3d_poses
 from lbprun.kinematics import poses as pose_kin
 from lbprun.settings import Settings
 from lbprun.synth.cohort import CohortSpec, draw_subjects, trial_params

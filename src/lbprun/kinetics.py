@@ -32,6 +32,7 @@ import numpy as np
 from scipy.signal import find_peaks, peak_prominences
 
 from lbprun import registry
+from lbprun.plates import body_weight_from_static, body_weight_from_treadmill
 from lbprun.signals import cut_cycles
 
 __all__ = [
@@ -393,104 +394,3 @@ def stance_curves(
     force = np.asarray(vgrf_n, dtype=float) / body_weight_n
     starts = np.asarray(starts, dtype=float)
     return cut_cycles(force, starts=starts, stops=np.asarray(stops, dtype=float), n_points=n_points)
-
-
-def body_weight_from_treadmill(
-    vgrf_n: np.ndarray, /, *, fs_hz: float, touchdowns_s: np.ndarray
-) -> float:
-    """Body weight (N) as the mean vertical force over whole strides of a treadmill trial.
-
-    Over a whole number of cycles the body's vertical momentum returns to its start, so the
-    mean vertical force equals body weight (the caller must warn that mass was estimated).
-
-    Parameters
-    ----------
-    vgrf_n : ndarray, shape (n,)
-        Vertical force (N) of the treadmill plate(s), summed if there are several.
-    fs_hz : float
-        Sampling rate of ``vgrf_n``.
-    touchdowns_s : array_like of float
-        Touchdown times (s) of one foot, or of both feet alternately; the mean is taken from
-        the first to the last, which spans whole strides (or steps).
-
-    Returns
-    -------
-    float
-        Mean vertical force between the first and last touchdown.
-
-    Raises
-    ------
-    ValueError
-        If fewer than two touchdowns fall inside the record.
-
-    Examples
-    --------
-    >>> t = np.arange(1000) / 100.0
-    >>> f = 700.0 + 900.0 * np.sin(2 * np.pi * 1.4 * t)
-    >>> round(body_weight_from_treadmill(f, fs_hz=100.0, touchdowns_s=[1 / 1.4, 8 / 1.4]), 1)
-    700.0
-    """
-    force = np.asarray(vgrf_n, dtype=float)
-    tds = np.sort(np.asarray(touchdowns_s, dtype=float))
-    tds = tds[(tds >= 0) & (tds <= (len(force) - 1) / fs_hz)]
-    if len(tds) < 2:
-        raise ValueError("body weight from a treadmill needs at least two touchdowns")
-    start, stop = round(tds[0] * fs_hz), round(tds[-1] * fs_hz)
-    return float(np.nanmean(force[start:stop]))
-
-
-def body_weight_from_static(
-    vgrf_n: np.ndarray, /, *, min_force_n: float, max_cv: float = 0.05
-) -> float:
-    """Body weight (N) of a subject standing still on force plates: the median summed force.
-
-    SCIENCE.md takes mass from a static trial on a plate when the sheet gives none. Standing
-    still, the vertical force on the plates under both feet is body weight; the median over
-    the record ignores the few samples of a step on or off.
-
-    Parameters
-    ----------
-    vgrf_n : ndarray, shape (n,) or (n, k)
-        Vertical force (N) of the static trial's plates; several plates are summed.
-    min_force_n : float
-        Smallest median force taken for a person standing (below it the subject was not on
-        the plates, or only partly).
-    max_cv : float, optional
-        Largest coefficient of variation (SD / median) of the summed force over the middle
-        half of the record (default 5 %): above it the subject was moving, not standing.
-
-    Returns
-    -------
-    float
-        Body weight (N).
-
-    Raises
-    ------
-    ValueError
-        One sentence saying why the record gives no body weight.
-
-    Examples
-    --------
-    >>> f = np.zeros((600, 3))
-    >>> f[:, 1] = 744.8 + np.sin(np.arange(600))
-    >>> round(body_weight_from_static(f, min_force_n=200.0), 1)
-    744.8
-    """
-    force = np.asarray(vgrf_n, dtype=float)
-    total = np.nansum(force.reshape(len(force), -1), axis=1) if force.size else force
-    if total.size < 10:
-        raise ValueError("the static trial holds no force-plate data")
-    weight = float(np.median(total))
-    if not weight >= min_force_n:
-        raise ValueError(
-            f"the static trial's plates carry {weight:.0f} N (median), less than "
-            f"{min_force_n:.0f} N: the subject was not standing on them"
-        )
-    middle = total[len(total) // 4 : 3 * len(total) // 4]
-    cv = float(np.std(middle) / weight)
-    if cv > max_cv:
-        raise ValueError(
-            f"the static trial's plate force varies by {100 * cv:.0f} % (SD / median, more "
-            f"than {100 * max_cv:.0f} %): the subject was not standing still"
-        )
-    return weight

@@ -16,7 +16,7 @@ import pandas as pd
 from lbprun import coordination as coord
 from lbprun import events as ev
 from lbprun import kinematics as kin
-from lbprun import kinetics, registry
+from lbprun import kinetics, plates, registry
 from lbprun.registry import N_POINTS, STRIDE_WAVEFORMS
 from lbprun.settings import Settings
 from lbprun.signals import cut_cycles
@@ -250,7 +250,7 @@ def _static_body_weight(static, settings: Settings, out: list[str]) -> float | N
     if static is None or not static.plates:
         return None
     try:
-        return kinetics.body_weight_from_static(
+        return plates.body_weight_from_static(
             np.column_stack([p.vertical_n for p in static.plates]),
             min_force_n=settings.static_min_force_n,
             max_cv=settings.static_max_cv,
@@ -278,7 +278,7 @@ def _body_weight(
     tds = [s.td_s for s in found.stances if s.source == "plate"]
     if treadmills and len(tds) >= 2:
         total = np.sum([p.vertical_n for p in treadmills], axis=0)
-        weight = kinetics.body_weight_from_treadmill(total, fs_hz=trial.analog_hz, touchdowns_s=tds)
+        weight = plates.body_weight_from_treadmill(total, fs_hz=trial.analog_hz, touchdowns_s=tds)
         out.append(
             f"body mass not given: estimated as {weight / g:.1f} kg from the mean "
             "vertical treadmill force over whole strides"
@@ -303,7 +303,7 @@ def _filtered_plates(trial, plates, settings: Settings, known: dict) -> dict[int
         out[i] = (
             known[key]
             if key in known
-            else ev.force_lowpass(
+            else plates.force_lowpass(
                 trial.plates[i].vertical_n,
                 fs_hz=trial.analog_hz,
                 cutoff_hz=settings.force_cutoff_hz,
