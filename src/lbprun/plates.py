@@ -265,7 +265,7 @@ def force_lowpass(vgrf_n: np.ndarray, /, *, fs_hz: float, cutoff_hz: float, orde
 
     Some files store the plates at the marker rate (100 Hz): a 50 Hz cut-off is then no
     filter at all, and the trial is measured on the force as sampled rather than lost
-    (:func:`plate_stances` warns, and ``trial.json`` records it per plate).
+    (:func:`lbprun.events.plate_stances` warns, and ``trial.json`` records it per plate).
 
     Parameters
     ----------

@@ -149,7 +149,8 @@ def combine(
     Parameters
     ----------
     plate, kinematic : list of Stance
-        Stances from :func:`plate_stances` and :func:`kinematic_stances`.
+        Stances from :func:`lbprun.events.plate_stances` and
+        :func:`lbprun.events.kinematic_stances`.
     calibration : Calibration, optional
         ``calibrate(kinematic, plate)``, when the caller has it already.
     min_stances : int, optional

@@ -63,11 +63,11 @@ def plate_stances(
     trial : Trial
         Loaded trial (canonical frame).
     feet : dict, optional
-        ``{"L": (n_frames, k, 3), "R": ...}`` foot markers (see :func:`foot_markers`);
+        ``{"L": (n_frames, k, 3), "R": ...}`` foot markers (see :func:`lbprun.events.foot_markers`);
         without them stances have side "" and the on-plate check is skipped.
     thresholds_n : (float, float), optional
         Force thresholds (N) for overground plates and for plates detected as a treadmill
-        (:func:`is_treadmill`); default (20, 50) as in SCIENCE.md.
+        (:func:`lbprun.plates.is_treadmill`); default (20, 50) as in SCIENCE.md.
     cutoff_hz, order : float, int, optional
         Butterworth low-pass of the vertical force (default 50 Hz, 4th order).
 

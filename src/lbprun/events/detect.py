@@ -119,7 +119,8 @@ def detect(trial, /, *, feet: dict[str, np.ndarray] | None = None, settings=None
     trial : Trial
         Loaded trial (canonical frame).
     feet : dict, optional
-        Foot markers per side (:func:`foot_markers`); resolved from the trial when omitted.
+        Foot markers per side (:func:`lbprun.events.foot_markers`); resolved from the trial
+        when omitted.
     settings : Settings, optional
         ``event_source`` ("auto": plates, completed off the plates by calibrated kinematic
         events; "plate"; "kinematic", uncalibrated; "file"), plate thresholds, force filter.
