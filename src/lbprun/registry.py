@@ -185,16 +185,22 @@ MEASURES: dict[str, Measure] = {m.name: m for m in _ALL}
 
 
 def names(
-    kind: str = "outcome", /, *, family: str | None = None, level: str | None = None
+    kind: str = "outcome",
+    /,
+    *,
+    family: str | None = None,
+    level: str | None = None,
+    needs: str | None = None,
 ) -> tuple[str, ...]:
-    """Names of the outcomes (or waveforms) in output order, optionally of one family or level.
+    """Names of the outcomes (or waveforms) in output order, optionally filtered.
 
     Parameters
     ----------
     kind : {"outcome", "waveform"}
         Which measures.
-    family, level : str, optional
-        Keep only this family (e.g. ``"vgrf"``) or level (``"stride"`` or ``"stance"``).
+    family, level, needs : str, optional
+        Keep only this family (e.g. ``"vgrf"``), level (``"stride"`` or ``"stance"``) or
+        needed data (e.g. ``"knee"``).
 
     Returns
     -------
@@ -206,12 +212,15 @@ def names(
     ('pelvis_rot_rom_deg', 'thorax_rot_rom_deg', 'trunk_rot_rom_deg')
     >>> names("waveform", level="stance")
     ('vgrf_bw',)
+    >>> names(needs="knee")
+    ('knee_flex_td_deg', 'knee_flex_peak_stance_deg')
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}.")
     return tuple(
         m.name for m in _ALL
         if m.kind == kind and family in (None, m.family) and level in (None, m.level)
+        and needs in (None, m.needs)
     )  # fmt: skip
 
 
