@@ -370,3 +370,31 @@ def test_detect_auto_reports_the_calibration(ja1):
     assert any("EVENT group" in w for w in filed.warnings)
     only_plates = ev.detect(ja1, feet={}, settings=Settings(event_source="plate"))
     assert [s.side for s in only_plates.stances] == [""] * 5  # no feet: foot unknown
+
+
+def test_an_overground_plates_contacts_are_found_once(ja1, monkeypatch):
+    """The treadmill check and the stance search share one filtered force and contact search
+    per overground plate (issue 16), and find exactly what two separate searches found."""
+    from lbprun import plates
+    from lbprun.events import contacts
+
+    settings = Settings()
+    feet = ev.foot_markers(ja1, JA1_FEET)
+    calls = []
+    real = plates._plate_contacts
+
+    def counted(plate, *args):
+        calls.append(plate.index)
+        return real(plate, *args)
+
+    monkeypatch.setattr(plates, "_plate_contacts", counted)
+    stances, _, _, kinds = contacts._plates(ja1, feet, settings)
+    assert sorted(calls) == [p.index for p in ja1.plates]  # once each (all overground)
+    for plate in ja1.plates:
+        assert not kinds[plate.index]["treadmill"]
+        _, on, off = real(plate, ja1.analog_hz, kinds[plate.index]["threshold_n"], settings)
+        mine = [s for s in stances if s.plate == plate.index]
+        assert len(mine) <= len(on)  # feet off the plate are rejected, the rest kept in order
+        assert all(s.td_s in on.tolist() and s.to_s in off.tolist() for s in mine)
+        assert ev.treadmill_reason(plate, fs_hz=ja1.analog_hz, feet=feet,
+                                   markers_hz=ja1.markers_hz, settings=settings) == ""  # fmt: skip

@@ -314,6 +314,33 @@ def _plate_contacts(plate, fs_hz: float, threshold_n: float, settings):
     return vertical, on[keep], off[keep]
 
 
+def _plate_contacts_at(plate, fs_hz: float, threshold_n: float, settings, /, *, memo=None):
+    """Find a plate's filtered vertical force and stance contacts, once per threshold with a memo.
+
+    Parameters
+    ----------
+    plate : ForcePlate
+    fs_hz, threshold_n : float
+        Analog rate and contact threshold (N).
+    settings : Settings
+        The force filter and what makes a contact a stance.
+    memo : dict, optional
+        Results kept per threshold for this one plate, rate and settings (the caller's).
+
+    Returns
+    -------
+    vertical : ndarray
+        Filtered vertical force (N).
+    on_s, off_s : ndarray
+        Start and end (s) of the complete contacts that look like stances.
+    """
+    if memo is None:
+        return _plate_contacts(plate, fs_hz, threshold_n, settings)
+    if threshold_n not in memo:
+        memo[threshold_n] = _plate_contacts(plate, fs_hz, threshold_n, settings)
+    return memo[threshold_n]
+
+
 def _middle_cops(plate, on_s: np.ndarray, off_s: np.ndarray, fs_hz: float) -> np.ndarray:
     """Mean horizontal centre of pressure over the middle third of each contact (k, 2)."""
     third = (off_s - on_s) / 3
@@ -360,6 +387,7 @@ def treadmill_reason(
     feet: dict | None = None,
     markers_hz: float | None = None,
     settings: Settings | None = None,
+    memo: dict | None = None,
 ) -> str:
     """Why a plate is an instrumented treadmill, or "" when it is an overground plate.
 
@@ -383,6 +411,11 @@ def treadmill_reason(
         ``plate_threshold_overground_n``), ``treadmill_min_foot_speed_mps`` (0.3 m/s: median
         over contacts of the loading foot's speed over the middle third of stance), and the
         force filter, ``plate_min_peak_n`` and ``plate_min_contact_s`` that define a contact.
+    memo : dict, optional
+        The caller's store for this plate (same ``fs_hz`` and settings): the filtered force
+        and contacts found at a threshold are kept in it, so that
+        event detection, which then looks for an overground plate's contacts at the same
+        threshold, does not filter and search the force twice.
 
     Returns
     -------
@@ -393,7 +426,8 @@ def treadmill_reason(
     _, _, lengths = _plate_frame(np.asarray(plate.corners_m))
     if lengths.max() > settings.treadmill_min_length_m:
         return f"longer than {settings.treadmill_min_length_m:g} m ({lengths.max():.2f} m)"
-    _, on, off = _plate_contacts(plate, fs_hz, settings.plate_threshold_overground_n, settings)
+    threshold = settings.plate_threshold_overground_n
+    _, on, off = _plate_contacts_at(plate, fs_hz, threshold, settings, memo=memo)
     if len(on) >= settings.treadmill_min_contacts:
         return f"{len(on)} contacts in one record (at least {settings.treadmill_min_contacts})"
     if feet and markers_hz and len(on):

@@ -15,7 +15,7 @@ from lbprun.plates import (
     _assign_feet,
     _middle_cops,
     _on_plate,
-    _plate_contacts,
+    _plate_contacts_at,
     treadmill_reason,
 )
 from lbprun.settings import Settings
@@ -89,10 +89,15 @@ def plate_stances(
     return stances, warnings
 
 
-def _plate_kind(trial, plate, feet, settings) -> dict:
+def _plate_kind(trial, plate, feet, settings, memo: dict | None = None) -> dict:
     """Treadmill or overground, why, and the contact threshold applied (for ``trial.json``)."""
     why = treadmill_reason(
-        plate, fs_hz=trial.analog_hz, feet=feet, markers_hz=trial.markers_hz, settings=settings
+        plate,
+        fs_hz=trial.analog_hz,
+        feet=feet,
+        markers_hz=trial.markers_hz,
+        settings=settings,
+        memo=memo,
     )
     level = settings.plate_threshold_treadmill_n if why else settings.plate_threshold_overground_n
     cutoff = settings.force_cutoff_hz if settings.force_cutoff_hz < trial.analog_hz / 2 else None
@@ -118,8 +123,11 @@ def _plates(trial, feet, settings) -> tuple[list, list, dict, dict]:
             f"of the {trial.analog_hz:g} Hz plate signals: forces used as sampled (unfiltered)"
         )
     for plate in trial.plates:
-        kinds[plate.index] = kind = _plate_kind(trial, plate, feet, settings)
-        vertical, on, off = _plate_contacts(plate, trial.analog_hz, kind["threshold_n"], settings)
+        memo: dict = {}  # an overground plate's contacts are found once, not twice
+        kinds[plate.index] = kind = _plate_kind(trial, plate, feet, settings, memo)
+        vertical, on, off = _plate_contacts_at(
+            plate, trial.analog_hz, kind["threshold_n"], settings, memo=memo
+        )
         if not np.isnan(plate.force_n[:, 2]).any():
             forces[(plate.index, *force_filter)] = vertical
         sides = (
