@@ -54,6 +54,11 @@ def write_config(workdir: Path, **overrides) -> dict:
 @pytest.fixture
 def fake_cohort(tmp_path: Path) -> Path:
     """Four subjects × two conditions of header-only C3D files, and a config for them."""
+    return write_fake_cohort(tmp_path)
+
+
+def write_fake_cohort(tmp_path: Path) -> Path:
+    """Write the ``fake_cohort`` fixture's files into ``tmp_path`` (also for wider scopes)."""
     rows = []
     for subject, _, _ in SUBJECTS:
         for condition in CONDITIONS:

@@ -17,8 +17,7 @@ rule waveform_figure:
         figure_outputs("waveform_{waveform}", "waveform_figure"),
         notes=f"{RESULTS}/report/notes/waveform_{{waveform}}.rst",
     params:
-        figures=config["figures"],
-        stats=STATS_PARAMS,
+        **settings("conditions", "reference", "comparison", band=config["figures"]["band"]),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
@@ -39,8 +38,7 @@ rule discrete_figure:
         figure_outputs("discrete", "discrete_figure"),
         notes=f"{RESULTS}/report/notes/discrete.rst",
     params:
-        figures=config["figures"],
-        stats=STATS_PARAMS,
+        **settings("conditions", "reference", "comparison", outcomes=config["figures"]["outcomes"]),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
@@ -60,8 +58,7 @@ rule vector_coding_figure:
         figure_outputs("vector_coding", "vector_coding_figure"),
         notes=f"{RESULTS}/report/notes/vector_coding.rst",
     params:
-        figures=config["figures"],
-        stats=STATS_PARAMS,
+        **settings("conditions", "reference", "comparison"),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
@@ -81,10 +78,6 @@ rule qc_figure:
     output:
         figure_outputs("qc", "qc_figure"),
         notes=f"{RESULTS}/report/notes/qc.rst",
-    params:
-        figures=config["figures"],
-        stats=STATS_PARAMS,
-        labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
     log:

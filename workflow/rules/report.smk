@@ -27,7 +27,7 @@ rule participants_table:
     output:
         table_outputs("participants"),
     params:
-        stats=STATS_PARAMS,
+        **settings("reference", "comparison"),
     conda:
         CONDA_ENV
     log:
@@ -46,7 +46,7 @@ rule outcomes_table:
     output:
         table_outputs("outcomes"),
     params:
-        stats=STATS_PARAMS,
+        **settings("reference", "comparison", "correction"),
     conda:
         CONDA_ENV
     log:

@@ -1,12 +1,21 @@
-# Group statistics on subject-level data (SCIENCE.md, Statistics): one rule per output table,
-# so that changing e.g. the SPM settings reruns only the SPM job.
+# Group statistics on subject-level data (SCIENCE.md, Statistics): one rule per output table.
+# Each rule (here, in figures.smk and report.smk) receives as params exactly the settings its
+# script uses, so that changing e.g. the SPM settings reruns only the SPM job and what reads
+# its output (tests/test_rule_params.py).
 
-STATS_PARAMS = {
-    **config["stats"],
-    "reference": config["groups"]["reference"],
-    "comparison": config["groups"]["comparison"],
-    "conditions": config["conditions"],
-}
+
+def settings(*keys, **named):
+    """Params of one rule: the named settings, each under its own name.
+
+    ``keys`` are ``stats`` keys, or ``reference`` and ``comparison`` (config ``groups``) and
+    ``conditions``; ``named`` adds other values (e.g. a ``figures`` key).
+    """
+    top = {
+        "reference": config["groups"]["reference"],
+        "comparison": config["groups"]["comparison"],
+        "conditions": config["conditions"],
+    }
+    return {key: top[key] if key in top else config["stats"][key] for key in keys} | named
 
 
 rule group_tests:
@@ -19,7 +28,7 @@ rule group_tests:
             category="Statistical tests",
         ),
     params:
-        stats=STATS_PARAMS,
+        **settings("outcomes", "correction", "conditions", "reference", "comparison"),
     conda:
         CONDA_ENV
     log:
@@ -41,7 +50,7 @@ rule mixed_models:
             category="Statistical tests",
         ),
     params:
-        stats=STATS_PARAMS,
+        **settings("outcomes", "covariates", "conditions", "reference"),
     conda:
         CONDA_ENV
     log:
@@ -63,7 +72,15 @@ rule spm_clusters:
             category="Statistical tests",
         ),
     params:
-        stats=STATS_PARAMS,
+        **settings(
+            "waveforms",
+            "alpha",
+            "spm_nonparametric",
+            "spm_iterations",
+            "conditions",
+            "reference",
+            "comparison",
+        ),
     conda:
         CONDA_ENV
     log:
@@ -85,7 +102,7 @@ rule discriminant:
             category="Statistical tests",
         ),
     params:
-        stats=STATS_PARAMS,
+        **settings("outcomes", "discriminant_shrinkage", "conditions", "reference", "comparison"),
     conda:
         CONDA_ENV
     log:
@@ -108,7 +125,7 @@ rule associations:
             category="Statistical tests",
         ),
     params:
-        stats=STATS_PARAMS,
+        **settings("association_min_subjects", "reference"),
     conda:
         CONDA_ENV
     log:

@@ -8,7 +8,7 @@ logs.to_file(snakemake.log[0])
 result = stats.associations(
     pd.read_csv(snakemake.input.stances),
     pd.read_csv(snakemake.input.subjects),
-    reference=snakemake.params.stats["reference"],
-    min_subjects=snakemake.params.stats["association_min_subjects"],
+    reference=snakemake.params.reference,
+    min_subjects=snakemake.params.association_min_subjects,
 )
 result.to_csv(snakemake.output[0], index=False, lineterminator="\n")

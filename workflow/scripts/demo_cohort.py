@@ -3,9 +3,7 @@
 import logging
 from pathlib import Path
 
-import pandas as pd
-
-from lbprun import logs, synth
+from lbprun import logs, steps, synth
 
 logs.to_file(snakemake.log[0])
 demo = snakemake.params.demo
@@ -20,14 +18,6 @@ written = synth.write_cohort(
     setup=demo["setup"],
 )
 logging.info("synth.write_cohort wrote %s", written)
-# The committed sheets must be exactly what this demo configuration generates (same subjects,
-# masses and files); otherwise the DAG, built from the sheets, would not match the files.
-for sheet in ("participants", "trials"):
-    made = pd.read_csv(f"{out_dir}/{sheet}.tsv", sep="\t", dtype=str)
-    named = pd.read_csv(snakemake.params[sheet], sep="\t", dtype=str)
-    if not made.equals(named):
-        raise SystemExit(
-            f"the demo generated with config demo {demo} does not match "
-            f"{snakemake.params[sheet]}; copy {out_dir}/{sheet}.tsv over it, or restore the "
-            "demo settings."
-        )
+sheets = {name: snakemake.params[name] for name in ("participants", "trials")}
+if problem := steps.demo_mismatch(out_dir, sheets, demo):
+    raise SystemExit(problem)

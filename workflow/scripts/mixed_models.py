@@ -1,12 +1,14 @@
 """Mixed models outcome ~ group * condition + (1 | subject) -> results/stats/mixed_models.csv."""
 
-from lbprun import cohort, logs, stats
+from lbprun import cohort, logs, stats, steps
 
 logs.to_file(snakemake.log[0])
-p = snakemake.params.stats
-subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p["conditions"])
-outcomes = p["outcomes"] or [o for o in cohort.OUTCOMES if o in subjects]
+p = snakemake.params
+subjects = cohort.read_subjects(snakemake.input.subjects, conditions=p.conditions)
 result = stats.mixed_models(
-    subjects, outcomes=outcomes, covariates=p["covariates"], reference=p["reference"]
+    subjects,
+    outcomes=steps.outcomes_to_test(p.outcomes, subjects),
+    covariates=p.covariates,
+    reference=p.reference,
 )
 result.to_csv(snakemake.output[0], index=False, lineterminator="\n")

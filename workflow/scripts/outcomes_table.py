@@ -7,7 +7,7 @@ import pandas as pd
 from lbprun import logs, tables
 
 logs.to_file(snakemake.log[0])
-p = snakemake.params.stats
+p = snakemake.params
 table = tables.outcome_table(
     pd.read_csv(snakemake.input.subjects), pd.read_csv(snakemake.input.tests)
 )
@@ -15,7 +15,7 @@ tables.write_table(
     table,
     Path(snakemake.output[0]).with_suffix(""),
     caption=(
-        f"Outcomes by group and condition ({p['comparison']} − {p['reference']}); "
-        f"p adjusted with {p['correction']}."
+        f"Outcomes by group and condition ({p.comparison} − {p.reference}); "
+        f"p adjusted with {p.correction}."
     ),
 )

@@ -7,14 +7,14 @@ import pandas as pd
 from lbprun import logs, tables
 
 logs.to_file(snakemake.log[0])
-p = snakemake.params.stats
+p = snakemake.params
 table = tables.participant_table(
     pd.read_csv(snakemake.input.participants, sep="\t"),
-    reference=p["reference"],
-    comparison=p["comparison"],
+    reference=p.reference,
+    comparison=p.comparison,
 )
 tables.write_table(
     table,
     Path(snakemake.output[0]).with_suffix(""),
-    caption=f"Participant characteristics by group ({p['reference']}, {p['comparison']}).",
+    caption=f"Participant characteristics by group ({p.reference}, {p.comparison}).",
 )

@@ -2,24 +2,18 @@
 
 import pandas as pd
 
-from lbprun import logs, stats
+from lbprun import logs, steps
 
 logs.to_file(snakemake.log[0])
-p = snakemake.params.stats
-waves = pd.read_parquet(snakemake.input.waveforms)
-waves = waves.loc[waves["waveform"].isin(p["waveforms"])]
-if p["conditions"]:
-    waves["condition"] = pd.Categorical(waves["condition"].astype(str), p["conditions"])
-methods = ["parametric", "nonparametric"] if p["spm_nonparametric"] else ["parametric"]
-blocks = [
-    stats.spm_waveforms(
-        waves,
-        reference=p["reference"],
-        comparison=p["comparison"],
-        alpha=p["alpha"],
-        method=method,
-        **({"iterations": p["spm_iterations"]} if method == "nonparametric" else {}),
-    )
-    for method in methods
-]
-pd.concat(blocks, ignore_index=True).to_csv(snakemake.output[0], index=False, lineterminator="\n")
+p = snakemake.params
+result = steps.spm_clusters(
+    pd.read_parquet(snakemake.input.waveforms),
+    waveforms=p.waveforms,
+    conditions=p.conditions,
+    reference=p.reference,
+    comparison=p.comparison,
+    alpha=p.alpha,
+    nonparametric=p.spm_nonparametric,
+    iterations=p.spm_iterations,
+)
+result.to_csv(snakemake.output[0], index=False, lineterminator="\n")

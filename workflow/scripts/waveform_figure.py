@@ -4,20 +4,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from lbprun import figures, logs, report
+from lbprun import figures, logs, report, steps
 
 logs.to_file(snakemake.log[0])
-p = snakemake.params.stats
-waves = pd.read_parquet(snakemake.input.waveforms)
-if p["conditions"]:
-    waves["condition"] = pd.Categorical(waves["condition"].astype(str), p["conditions"])
+p = snakemake.params
 fig = figures.waveform_figure(
-    waves,
+    steps.with_condition_order(pd.read_parquet(snakemake.input.waveforms), p.conditions),
     pd.read_csv(snakemake.input.clusters),
     waveform=snakemake.wildcards.waveform,
-    groups=(p["reference"], p["comparison"]),
-    band=snakemake.params.figures["band"],
-    labels=snakemake.params.labels,
+    groups=(p.reference, p.comparison),
+    band=p.band,
+    labels=p.labels,
 )
 report.write_notes(snakemake.output.notes, figures.notes_of(fig))
 figures.save(fig, Path(snakemake.output[0]).with_suffix(""))
