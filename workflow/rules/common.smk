@@ -64,6 +64,20 @@ wildcard_constraints:
     waveform="|".join(config["stats"]["waveforms"]),
 
 
+def rule_params(*keys, **named):
+    """Params of one rule: the named settings, each under its own name.
+
+    ``keys`` are ``stats`` keys, or ``reference`` and ``comparison`` (config ``groups``) and
+    ``conditions``; ``named`` adds other values (e.g. a ``figures`` key).
+    """
+    top = {
+        "reference": config["groups"]["reference"],
+        "comparison": config["groups"]["comparison"],
+        "conditions": config["conditions"],
+    }
+    return {key: top[key] if key in top else config["stats"][key] for key in keys} | named
+
+
 def batch_jobs(wildcards):
     """Extraction jobs of one batch: plain dicts, so a sheet edit reruns only that batch."""
     return JOBS[wildcards.batch]

@@ -17,7 +17,7 @@ rule waveform_figure:
         figure_outputs("waveform_{waveform}", "waveform_figure"),
         notes=f"{RESULTS}/report/notes/waveform_{{waveform}}.rst",
     params:
-        **settings("conditions", "reference", "comparison", band=config["figures"]["band"]),
+        **rule_params("conditions", "reference", "comparison", band=config["figures"]["band"]),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
@@ -38,7 +38,7 @@ rule discrete_figure:
         figure_outputs("discrete", "discrete_figure"),
         notes=f"{RESULTS}/report/notes/discrete.rst",
     params:
-        **settings("conditions", "reference", "comparison", outcomes=config["figures"]["outcomes"]),
+        **rule_params("conditions", "reference", "comparison", outcomes=config["figures"]["outcomes"]),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
@@ -58,7 +58,7 @@ rule vector_coding_figure:
         figure_outputs("vector_coding", "vector_coding_figure"),
         notes=f"{RESULTS}/report/notes/vector_coding.rst",
     params:
-        **settings("conditions", "reference", "comparison"),
+        **rule_params("conditions", "reference", "comparison"),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV

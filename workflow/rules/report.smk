@@ -27,7 +27,7 @@ rule participants_table:
     output:
         table_outputs("participants"),
     params:
-        **settings("reference", "comparison"),
+        **rule_params("reference", "comparison"),
     conda:
         CONDA_ENV
     log:
@@ -46,7 +46,7 @@ rule outcomes_table:
     output:
         table_outputs("outcomes"),
     params:
-        **settings("reference", "comparison", "correction"),
+        **rule_params("reference", "comparison", "correction"),
     conda:
         CONDA_ENV
     log:

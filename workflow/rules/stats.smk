@@ -1,21 +1,7 @@
 # Group statistics on subject-level data (SCIENCE.md, Statistics): one rule per output table.
 # Each rule (here, in figures.smk and report.smk) receives as params exactly the settings its
 # script uses, so that changing e.g. the SPM settings reruns only the SPM job and what reads
-# its output (tests/test_rule_params.py).
-
-
-def settings(*keys, **named):
-    """Params of one rule: the named settings, each under its own name.
-
-    ``keys`` are ``stats`` keys, or ``reference`` and ``comparison`` (config ``groups``) and
-    ``conditions``; ``named`` adds other values (e.g. a ``figures`` key).
-    """
-    top = {
-        "reference": config["groups"]["reference"],
-        "comparison": config["groups"]["comparison"],
-        "conditions": config["conditions"],
-    }
-    return {key: top[key] if key in top else config["stats"][key] for key in keys} | named
+# its output (rule_params in common.smk; tests/test_rule_params.py).
 
 
 rule group_tests:
@@ -28,7 +14,7 @@ rule group_tests:
             category="Statistical tests",
         ),
     params:
-        **settings("outcomes", "correction", "conditions", "reference", "comparison"),
+        **rule_params("outcomes", "correction", "conditions", "reference", "comparison"),
     conda:
         CONDA_ENV
     log:
@@ -50,7 +36,7 @@ rule mixed_models:
             category="Statistical tests",
         ),
     params:
-        **settings("outcomes", "covariates", "conditions", "reference"),
+        **rule_params("outcomes", "covariates", "conditions", "reference"),
     conda:
         CONDA_ENV
     log:
@@ -72,7 +58,7 @@ rule spm_clusters:
             category="Statistical tests",
         ),
     params:
-        **settings(
+        **rule_params(
             "waveforms",
             "alpha",
             "spm_nonparametric",
@@ -102,7 +88,7 @@ rule discriminant:
             category="Statistical tests",
         ),
     params:
-        **settings("outcomes", "discriminant_shrinkage", "conditions", "reference", "comparison"),
+        **rule_params("outcomes", "discriminant_shrinkage", "conditions", "reference", "comparison"),
     conda:
         CONDA_ENV
     log:
@@ -125,7 +111,7 @@ rule associations:
             category="Statistical tests",
         ),
     params:
-        **settings("association_min_subjects", "reference"),
+        **rule_params("association_min_subjects", "reference"),
     conda:
         CONDA_ENV
     log:
