@@ -64,7 +64,8 @@ class Measure:
     needs : str
         The data without which it is null ("stride", "pelvis", "thorax", "knee", "force").
     source : str
-        The paper the measure (as defined in SCIENCE.md) comes from.
+        The paper of SCIENCE.md's study table the measure comes from, or "lbprun (SCIENCE.md)"
+        for a measure the pipeline adds (defined in SCIENCE.md, reported by none of them).
     circular_low : float or None
         Circular waveforms only: averaged as unit vectors and reported in
         ``[circular_low, circular_low + 360)`` degrees.
@@ -117,6 +118,7 @@ _LAMOTH = "Lamoth et al. 2002, Gait Posture 16:101"
 _DROZDA = "Drozda et al. 2024, Gait Posture 113:184"
 _PODRAZA = "Podraza & White 2010, Knee 17:291"
 _NEEDHAM = "Needham et al. 2014, J Biomech 47:1020"
+_OWN = "lbprun (SCIENCE.md; none of the reproduced studies reports it)"
 
 
 def _outcome(name, label, unit, family, level, needs, source, **extra) -> Measure:  # noqa: PLR0917
@@ -159,16 +161,16 @@ _ALL = (
     _outcome("knee_flex_td_deg", "Knee flexion at touchdown", "°", "sagittal", "stance", "knee",
              _MULLER),
     _outcome("knee_flex_peak_stance_deg", "Peak stance knee flexion", "°", "sagittal", "stance",
-             "knee", _PODRAZA),
+             "knee", _OWN),
     _outcome("trunk_incl_td_deg", "Trunk inclination at touchdown", "°", "sagittal", "stance",
              "thorax", _MULLER),
     _outcome("impact_peak_bw", "Impact peak", "BW", "vgrf", "stance", "force", _PODRAZA),
     _outcome("active_peak_bw", "Active peak", "BW", "vgrf", "stance", "force", _PODRAZA),
     _outcome("valr_bw_s", "VALR", "BW/s", "vgrf", "stance", "force", _DROZDA),
-    _outcome("vilr_bw_s", "VILR", "BW/s", "vgrf", "stance", "force", _DROZDA),
+    _outcome("vilr_bw_s", "VILR", "BW/s", "vgrf", "stance", "force", _OWN),
     _outcome("lr_3_12_bw_s", "Loading rate 3–12 % stance", "BW/s", "vgrf", "stance", "force",
-             _DROZDA),
-    _outcome("stance_time_s", "Stance time", "s", "spatiotemporal", "stance", "stride", _DROZDA),
+             _OWN),
+    _outcome("stance_time_s", "Stance time", "s", "spatiotemporal", "stance", "stride", _OWN),
     # waveforms, in the order of waveforms.npz's description in CONTRACT.md
     _waveform("pelvis_rot_deg", "Pelvis rotation", "°", "rotation", "stride", "pelvis", _MULLER),
     _waveform("thorax_rot_deg", "Thorax rotation", "°", "rotation", "stride", "thorax", _MULLER),
