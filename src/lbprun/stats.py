@@ -637,6 +637,10 @@ def spm_waveforms(
 ) -> pd.DataFrame:
     """SPM{t} two-sample test of comparison vs reference per waveform and condition (spm1d).
 
+    Each waveform × condition is one :func:`spm_ttest2` on the complete subject curves of the
+    two groups; a block with fewer than two curves in a group is skipped, one with zero variance
+    at some point is skipped with a RuntimeWarning saying so.
+
     Parameters
     ----------
     waves : DataFrame
