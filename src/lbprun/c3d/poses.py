@@ -20,6 +20,7 @@ kinematic question (:mod:`lbprun.kinematics.poses`).
 
 from __future__ import annotations
 
+import math
 import struct
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def _entries(section: bytes, order: str):
         if gid > 0:
             kind, n_dims = struct.unpack("bB", section[at + 2 : at + 4])
             dims = struct.unpack(f"{n_dims}B", section[at + 4 : at + 4 + n_dims])
-            size = abs(kind) * int(np.prod(dims)) if dims else abs(kind)
+            size = abs(kind) * math.prod(dims)
             start = at + 4 + n_dims
             yield gid, name, kind, dims, section[start : start + size], start
         else:
@@ -184,7 +185,8 @@ def raw_poses(raw: dict, frames: int, warnings: list[str], name: str) -> dict[st
 def _bad_samples(poses: np.ndarray) -> np.ndarray:
     """Flag samples that are not finite proper rotations (untracked, zero or corrupt)."""
     finite = np.isfinite(poses[..., :3, :]).all(axis=(-2, -1))
-    cols = [poses[finite][:, :3, i] for i in range(3)]  # elementwise: fast for 3 x 3 stacks
+    picked = poses[finite]  # one copy of the finite samples, not one per column
+    cols = [picked[:, :3, i] for i in range(3)]  # elementwise: fast for 3 x 3 stacks
     dots = [(cols[i] * cols[j]).sum(axis=1) - (i == j) for i in range(3) for j in range(i, 3)]
     off = np.abs(np.stack(dots)).max(axis=0) if len(cols[0]) else np.zeros(0)
     det = (cols[0] * np.cross(cols[1], cols[2])).sum(axis=1)
