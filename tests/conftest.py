@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,37 @@ def c3d_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return C3D_DIR
+
+
+@pytest.fixture(scope="session")
+def no_slurm_controller_conf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``slurm.conf`` naming a controller that refuses connections at once.
+
+    Every Snakemake start imports snakemake-executor-plugin-slurm, which runs ``scontrol show
+    config`` for a help text. Where SLURM's client is installed but no controller answers (as
+    on CI once the SLURM tests have run: ``/etc/slurm/slurm.conf`` then names their stopped
+    cluster), ``scontrol`` retries for ``MessageTimeout`` (10 s by default) on every start.
+    """
+    with socket.socket() as sock:  # a port nothing listens on: connecting is refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    conf = tmp_path_factory.mktemp("no_slurm") / "slurm.conf"
+    conf.write_text(
+        "ClusterName=none\n"
+        "SlurmctldHost=localhost(127.0.0.1)\n"
+        f"SlurmctldPort={port}\n"
+        "MessageTimeout=1\n"
+    )
+    return conf
+
+
+@pytest.fixture(autouse=True)
+def _no_slurm_wait(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests not marked ``slurm`` run Snakemake without SLURM's 10 s wait for a controller.
+
+    Only ``SLURM_CONF`` changes, for the test's duration: the SLURM tests (marker ``slurm``)
+    keep the environment their cluster sets.
+    """
+    if request.node.get_closest_marker("slurm") is None:
+        conf = request.getfixturevalue("no_slurm_controller_conf")
+        monkeypatch.setenv("SLURM_CONF", str(conf))
