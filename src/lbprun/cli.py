@@ -5,7 +5,10 @@ Each subcommand is a pair of small functions registered in :data:`SUBCOMMANDS`:
 ``lbprun`` modules and returns the exit code. To add a subcommand, write the two functions and
 call :func:`register` (or add an entry to the dict) -- nothing else here needs to change.
 
-Bad input ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback.
+Bad input (:class:`lbprun.errors.LbprunError`, or a file the system refuses) ends with exit
+code 2 and one line ``error: ...`` on stderr, never a traceback. Anything else is a bug: its
+traceback goes to a log file in the temporary folder, and one line on stderr names the error and
+the log (exit code 70, ``EX_SOFTWARE``).
 """
 
 from __future__ import annotations
@@ -14,9 +17,14 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable
 
 import numpy as np
+
+from lbprun.errors import ConfigError, LbprunError, UsageError
 
 #: name -> (one-line help, add_arguments, run)
 SUBCOMMANDS: dict[
@@ -24,6 +32,7 @@ SUBCOMMANDS: dict[
 ] = {}
 
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 70  # sysexits.h EX_SOFTWARE: an internal software error
 
 
 def register(
@@ -128,16 +137,15 @@ def _role_details(trial, markerset: str) -> dict:
 
 def outcomes(path, /, *, static=None, mass_kg=None, markerset="auto", settings=None) -> dict:
     """Run the trial as ``lbprun extract`` would: each outcome computed or null, why, the fix."""
-    from lbprun.trial import TrialError, process
+    from lbprun.trial import process
     from lbprun.trial.outcomes import explain
 
     try:
         summary, *_ = process(
             path, static=static, mass_kg=mass_kg, markerset=markerset, settings=settings
         )
-    except Exception as exc:  # inspect reports what extract would say, never crashes
-        error = str(exc) if isinstance(exc, TrialError) else f"{type(exc).__name__}: {exc}"
-        summary = {"status": "failed", "error": error}
+    except LbprunError as exc:  # inspect reports what extract would say
+        summary = {"status": "failed", "error": str(exc)}
     return {key: {**info, "value": summary.get(key)} for key, info in explain(summary).items()}
 
 
@@ -277,10 +285,10 @@ def _settings_from(config_path: str):
         with open(config_path, encoding="utf-8") as handle:
             return Settings.from_config(yaml.safe_load(handle) or {})
     except OSError as exc:
-        raise ValueError(f"{config_path}: cannot be read ({exc.strerror})") from exc
+        raise ConfigError(f"{config_path}: cannot be read ({exc.strerror})") from exc
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         detail = str(exc).strip().splitlines()[0]
-        raise ValueError(f"{config_path}: not a usable config ({detail})") from exc
+        raise ConfigError(f"{config_path}: not a usable config ({detail})") from exc
 
 
 def _check_out_outside_inputs(out: str, inputs: list[str]) -> None:
@@ -290,7 +298,7 @@ def _check_out_outside_inputs(out: str, inputs: list[str]) -> None:
     for source in filter(None, inputs):
         folder = Path(source).resolve().parent
         if Path(out).resolve() == folder:
-            raise ValueError(
+            raise UsageError(
                 f"--out {out} is the folder holding {Path(source).name}; lbprun never writes "
                 "among the files it reads, choose another folder."
             )
@@ -349,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``lbprun``; return the exit code (0 ok, 2 bad input)."""
+    """Run ``lbprun``; return the exit code (0 ok, 2 bad input, 70 a bug in lbprun)."""
     args = build_parser().parse_args(argv)
     try:
         code = int(args._run(args) or 0)
@@ -360,10 +368,34 @@ def main(argv: list[str] | None = None) -> int:
         # at exit (Python docs, "Note on SIGPIPE").
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as error:  # bad data must end in one line, never a traceback
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"error: {message}", file=sys.stderr)
+    except (LbprunError, OSError) as error:  # bad input must end in one line, never a traceback
+        print(f"error: {_first_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as error:  # a bug: the traceback to a log file, one line on the console
+        log = _write_traceback(error, sys.argv[1:] if argv is None else argv)
+        print(
+            f"error: a bug in lbprun ({type(error).__name__}: {_first_line(error)}), not a "
+            f"problem of the input; traceback in {log}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def _first_line(error: BaseException) -> str:
+    """Return the first line of an error's message (its type name when it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _write_traceback(error: BaseException, argv: list[str]) -> str:
+    """Write the traceback of an unforeseen error to a new log file; return its path."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    with tempfile.NamedTemporaryFile(
+        "w", prefix=f"lbprun-bug-{stamp}-", suffix=".log", delete=False, encoding="utf-8"
+    ) as handle:
+        handle.write(f"lbprun {' '.join(argv)}\n")
+        handle.writelines(traceback.format_exception(type(error), error, error.__traceback__))
+    return handle.name
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from lbprun import sheets
+from lbprun.errors import UsageError
 
 STATIC_NAME = re.compile(r"static|cal(ib)?|neutral|standing", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -248,7 +249,7 @@ def check_out_dir(out_dir: str | Path, /, *, data_dir: str | Path, force: bool =
     """
     out, data = Path(out_dir).resolve(), Path(data_dir).resolve()
     if out == data or data in out.parents:
-        raise ValueError(
+        raise UsageError(
             f"--out {out_dir} is inside the data folder {data_dir}, which lbprun never writes "
             "to; choose a folder outside it."
         )
@@ -321,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
     check_out_dir(args.out, data_dir=data_dir, force=args.force)
     result = scan(data_dir, markerset=args.markerset)
     if result["trials"].empty:
-        raise ValueError(f"{data_dir}: no readable C3D trial found.")
+        raise UsageError(f"{data_dir}: no readable C3D trial found.")
     written = write(result, args.out, data_dir=data_dir)
     print(
         f"{len(result['trials'])} trials of {len(result['participants'])} participants, "

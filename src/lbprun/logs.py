@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 
 def to_file(path: str | os.PathLike, /) -> None:
-    """Send log records and Python warnings (e.g. convergence warnings) to ``path``.
+    """Send log records, Python warnings and the traceback of an uncaught error to ``path``.
+
+    An error escaping a workflow script is a bug (bad data end as failed trials or as one
+    sentence, :mod:`lbprun.errors`): its traceback is written to the rule's log before the job
+    fails, as well as to stderr as Python does.
 
     Parameters
     ----------
@@ -16,3 +21,13 @@ def to_file(path: str | os.PathLike, /) -> None:
     """
     logging.basicConfig(filename=os.fspath(path), level=logging.INFO, filemode="w", force=True)
     logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind, value, tb) -> None:
+    """Log an uncaught error with its traceback, then report it as Python does."""
+    if not issubclass(kind, KeyboardInterrupt):
+        logging.getLogger("lbprun").critical(
+            "uncaught %s: the job stops", kind.__name__, exc_info=(kind, value, tb)
+        )
+    sys.__excepthook__(kind, value, tb)

@@ -21,11 +21,13 @@ import jsonschema
 import pandas as pd
 import yaml
 
+from lbprun.errors import LbprunError
+
 SAFE_LABEL = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.-]+$")  # ids name folders: no '.', '..', '/'
 _HEADER_LINES = 2  # the header is line 1, so data row i sits on line i + 2
 
 
-class SheetError(ValueError):
+class SheetError(LbprunError, ValueError):
     """A sheet or a file it names is unusable; the message is one sentence naming it."""
 
 

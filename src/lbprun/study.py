@@ -25,6 +25,8 @@ import json
 import os
 from pathlib import Path
 
+from lbprun.errors import LbprunError
+
 LOCK_NAME = "lbprun.lock"
 STAMP_NAME = "study.json"
 #: Set by the run holding a folder's lock, inherited by its jobs: a job that runs Snakemake on
@@ -32,7 +34,7 @@ STAMP_NAME = "study.json"
 INHERITED_LOCK_ENV = "LBPRUN_RUN_LOCK"
 
 
-class StudyError(RuntimeError):
+class StudyError(LbprunError, RuntimeError):
     """The output folder cannot be used now; the message is one sentence saying why."""
 
 

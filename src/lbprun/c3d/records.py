@@ -7,11 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lbprun.errors import C3DError
 from lbprun.plates import ForcePlate
-
-
-class C3DError(Exception):
-    """A trial that cannot be read, with one sentence naming the file and the problem."""
 
 
 @dataclass(frozen=True)

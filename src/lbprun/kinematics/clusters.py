@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lbprun.errors import LbprunError
 from lbprun.kinematics.frames import unit
 from lbprun.kinematics.jcs import carry_points, fit_rigid, static_pose
 from lbprun.signals import butter_lowpass
@@ -70,7 +71,7 @@ class Limits:
     max_point_distance_m: float = MAX_POINT_DISTANCE_M
 
 
-class StaticMismatchError(ValueError):
+class StaticMismatchError(LbprunError, ValueError):
     """A static trial that cannot calibrate the dynamic one (one sentence naming the file)."""
 
 

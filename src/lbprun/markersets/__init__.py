@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from lbprun.errors import LbprunError
 from lbprun.markersets import vocabulary
 
 # Pelvis, thorax and per-side leg landmark roles. Names are the pipeline's public vocabulary.
@@ -226,7 +227,7 @@ BUILTIN_SETS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-class MarkerSetError(ValueError):
+class MarkerSetError(LbprunError, ValueError):
     """A marker-set name or YAML file that cannot be used, with one sentence saying why."""
 
 

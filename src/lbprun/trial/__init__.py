@@ -1,9 +1,11 @@
 """One trial end to end: C3D file -> every measure of SCIENCE.md -> the files of CONTRACT.md.
 
-:func:`extract` never raises for bad data: a trial that cannot be read or processed gets a
-``trial.json`` with ``status: "failed"`` and one sentence saying why, so that a cohort run can
-list it and carry on. Measures that cannot be computed for a readable trial (no thorax
-markers, no plate contact) are null with a warning, and the others are still reported.
+:func:`extract` never raises for bad data: a trial that cannot be read or processed (any
+:class:`lbprun.errors.LbprunError`) gets a ``trial.json`` with ``status: "failed"`` and one
+sentence saying why, so that a cohort run can list it and carry on. Any other exception is a bug
+and is raised, never written down as a failed trial (:mod:`lbprun.errors`). Measures that cannot
+be computed for a readable trial (no thorax markers, no plate contact) are null with a warning,
+and the others are still reported.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from lbprun import __version__, c3d, events, markersets
+from lbprun.errors import LbprunError, StaticTrialError, TrialError
 from lbprun.kinematics.clusters import StaticMismatchError
 from lbprun.outputs import empty_waveforms, sha256_of, write_trial_outputs
 from lbprun.settings import Settings
 from lbprun.trial import sources
 from lbprun.trial.landmarks import landmarks, name_calibrated_models
-from lbprun.trial.measures import TrialError, measure_trial
+from lbprun.trial.measures import measure_trial
 from lbprun.trial.outcomes import null_summary
 
 _log = logging.getLogger(__name__)
@@ -43,14 +46,6 @@ def _failed_summary(path: Path, error: str, settings: Settings) -> dict:
         "settings": settings.to_dict(),
         "null_outcomes": f"every outcome: {error}",
     }
-
-
-def _one_sentence(path: Path, exc: Exception) -> str:
-    """Word the error line of a failed trial: our own sentence, or the unforeseen error named."""
-    if isinstance(exc, c3d.C3DError | TrialError):
-        return str(exc)
-    detail = (str(exc).strip().splitlines() or [""])[0]
-    return f"{path.name}: could not be processed ({type(exc).__name__}: {detail})"
 
 
 # A batch's static trials, read once: every dynamic trial of a participant's session names the
@@ -110,8 +105,25 @@ def process(
 
     Raises
     ------
-    lbprun.c3d.C3DError, TrialError
-        One sentence naming the file and the problem.
+    lbprun.errors.LbprunError
+        One sentence naming the file and the problem: :class:`~lbprun.errors.C3DError` (the
+        trial cannot be read), :class:`~lbprun.errors.StaticTrialError` (its static trial
+        cannot be read or does not match it), :class:`~lbprun.errors.NoEventsError` (no gait
+        event), :class:`~lbprun.errors.TrialError` (its marker set cannot be used).
+
+    Examples
+    --------
+    >>> from lbprun import synth
+    >>> summary, stances, strides, waveforms = process(synth.example_trial(), mass_kg=70.0)
+    >>> summary["status"], summary["markerset"], summary["n_strides"], summary["n_plate_stances"]
+    ('ok', 'plug_in_gait', 5, 7)
+    >>> # simulated: knee flexion 20 deg at touchdown, pelvis rotation 2 x 7.5 deg, 2.55 BW
+    >>> round(summary["knee_flex_td_deg"]), round(summary["pelvis_rot_rom_deg"])
+    (20, 15)
+    >>> round(summary["active_peak_bw"], 1), list(stances["side"][:2])
+    (2.5, ['L', 'R'])
+    >>> waveforms["pelvis_rot_deg"].shape  # one 101-point curve per stride
+    (5, 101)
     """
     settings = settings or Settings()
     path = Path(path)
@@ -119,11 +131,11 @@ def process(
     try:
         static_trial = _load_static(static) if static else None
     except c3d.C3DError as exc:  # without its calibration the trial cannot be measured as asked
-        raise TrialError(f"{path.name}: its static trial could not be read ({exc})") from exc
+        raise StaticTrialError(f"{path.name}: its static trial could not be read ({exc})") from exc
     try:
         marks = landmarks(trial, static=static_trial, markerset=markerset, settings=settings)
     except StaticMismatchError as exc:
-        raise TrialError(str(exc)) from exc
+        raise StaticTrialError(str(exc)) from exc
     except (markersets.MarkerSetError, OSError, ValueError) as exc:
         raise TrialError(f"{path.name}: {exc}") from exc
     trial, mapping, name = marks.trial, marks.found.mapping, marks.found.name
@@ -185,8 +197,9 @@ def extract(
 ) -> dict:
     """Process one trial and write its four output files (CONTRACT.md) atomically.
 
-    Never raises for bad data: the returned (and written) summary has ``status: "failed"``
-    and ``error`` set to one sentence instead.
+    Never raises for bad data (:class:`lbprun.errors.LbprunError`): the returned (and
+    written) summary has ``status: "failed"`` and ``error`` set to one sentence instead. Any
+    other exception is a bug and is raised.
 
     Parameters
     ----------
@@ -203,6 +216,21 @@ def extract(
     -------
     dict
         The ``trial.json`` contents.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lbprun import synth
+    >>> out = tempfile.TemporaryDirectory()
+    >>> summary = extract(synth.example_trial(), out.name, mass_kg=70.0, condition="3 m/s")
+    >>> summary["status"], summary["condition"], sorted(p.name for p in Path(out.name).iterdir())
+    ('ok', '3 m/s', ['stances.csv', 'strides.csv', 'trial.json', 'waveforms.npz'])
+    >>> empty = Path(out.name, "empty.c3d")
+    >>> _ = empty.write_bytes(b"")
+    >>> failed = extract(empty, Path(out.name, "failed"))  # bad data: written, not raised
+    >>> failed["status"], failed["error"]
+    ('failed', 'empty.c3d: the file is empty')
+    >>> out.cleanup()
     """
     settings = settings or Settings()
     path = Path(path)
@@ -210,8 +238,8 @@ def extract(
         summary, stances, strides, waves = process(
             path, static=static, mass_kg=mass_kg, markerset=markerset, settings=settings
         )
-    except Exception as exc:  # a cohort run must survive data nobody foresaw: fail this trial only
-        summary = _failed_summary(path, _one_sentence(path, exc), settings)
+    except LbprunError as exc:  # bad data fail this trial only; anything else is a bug
+        summary = _failed_summary(path, str(exc), settings)
         stances, strides, waves = pd.DataFrame(), pd.DataFrame(), empty_waveforms()
     summary.update({"condition": condition, **(extra or {})})
     write_trial_outputs(out_dir, summary=summary, stances=stances, strides=strides, waveforms=waves)
@@ -242,6 +270,19 @@ def extract_many(jobs: Iterable[Mapping], /, *, settings: Settings | None = None
     -------
     list of dict
         One ``trial.json`` summary per job, in order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lbprun import synth
+    >>> out = tempfile.TemporaryDirectory()
+    >>> jobs = [
+    ...     {"path": synth.example_trial(), "out_dir": Path(out.name, "a"), "mass_kg": "70"},
+    ...     {"path": Path(out.name, "missing.c3d"), "out_dir": Path(out.name, "b")},
+    ... ]
+    >>> [(s["status"], s["error"]) for s in extract_many(jobs)]
+    [('ok', None), ('failed', 'missing.c3d: cannot be opened (No such file or directory)')]
+    >>> out.cleanup()
     """
     jobs = list(jobs)
     results = []

@@ -17,6 +17,7 @@ from lbprun import coordination as coord
 from lbprun import events as ev
 from lbprun import kinematics as kin
 from lbprun import kinetics, plates, registry
+from lbprun.errors import NoEventsError
 from lbprun.registry import N_POINTS, STRIDE_WAVEFORMS
 from lbprun.settings import Settings
 from lbprun.signals import cut_cycles
@@ -25,10 +26,6 @@ from lbprun.trial.series import Series, angle_series
 COORDINATION_KEYS = tuple(
     name for family in ("fourier", "crp", "vector_coding") for name in registry.names(family=family)
 )
-
-
-class TrialError(Exception):
-    """A readable trial that cannot yield any measure, with one sentence saying why."""
 
 
 @dataclass
@@ -432,10 +429,44 @@ def _stance_summary(table: pd.DataFrame) -> dict:
 def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settings) -> Measured:
     """Every stride, stance and trial-level measure of one loaded trial.
 
+    Parameters
+    ----------
+    trial : lbprun.c3d.Trial
+        The trial with its virtual points (:func:`lbprun.trial.landmarks.landmarks`).
+    mapping : dict of str to str
+        Role -> label.
+    found : lbprun.events.Events
+        The trial's stances (:func:`lbprun.events.detect`).
+    static : lbprun.c3d.Trial or None
+        Its static trial (body weight from its plates when ``mass_kg`` is not given).
+    mass_kg : float or None
+        Body mass from the participants sheet.
+    settings : Settings
+        Processing choices.
+
+    Returns
+    -------
+    Measured
+        The ``trial.json`` measures, the stance and stride tables, the waveforms, warnings and
+        the settings applied.
+
     Raises
     ------
-    TrialError
+    NoEventsError
         If the trial has no usable marker and no stance at all.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, events, synth
+    >>> from lbprun.trial.landmarks import landmarks
+    >>> marks = landmarks(c3d.load(synth.example_trial()))
+    >>> found = events.detect(marks.trial)
+    >>> measured = measure_trial(marks.trial, marks.found.mapping, found, static=None,
+    ...                          mass_kg=70.0, settings=Settings())
+    >>> len(measured.strides), len(measured.stances), measured.summary["body_mass_source"]
+    (5, 7, 'sheet')
+    >>> round(measured.summary["cadence_steps_min"])  # simulated: 168 steps/min
+    167
     """
     series = angle_series(trial, mapping, static=static, settings=settings)
     fs = trial.markers_hz
@@ -448,7 +479,7 @@ def measure_trial(trial, mapping, found, /, *, static, mass_kg, settings: Settin
     )
     strides = _validate(strides, series, fs)
     if not strides and not found.stances:
-        raise TrialError(
+        raise NoEventsError(
             f"{trial.path.name}: no gait events found (no force-plate contact and no foot "
             "markers to detect touchdowns from)"
         )
