@@ -83,6 +83,22 @@ def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float | No
     ------
     C3DError
         With one sentence naming the file and the problem.
+
+    Examples
+    --------
+    >>> from lbprun import synth
+    >>> trial = load(synth.example_trial())  # 3 s of running, Plug-in Gait markers
+    >>> trial.units, trial.vertical_axis, trial.markers_m.shape
+    ('mm', '+Z', (600, 20, 3))
+    >>> trial.labels[:4], trial.warnings
+    (['LASI', 'RASI', 'LPSI', 'RPSI'], [])
+    >>> plate = trial.plates[0]  # vertical force positive up, at the analog rate
+    >>> plate.plate_type, plate.force_n.shape, bool(plate.vertical_n.max() > 1500)
+    (2, (3000, 3), True)
+    >>> load("missing.c3d")
+    Traceback (most recent call last):
+    ...
+    lbprun.errors.C3DError: missing.c3d: cannot be opened (No such file or directory)
     """
     path = Path(path)
     header, room = _read_header(path)

@@ -50,8 +50,17 @@ times (touchdown = force onset), with SCIENCE.md's definitions; see
 """
 
 from lbprun.synth.cohort import CohortSpec, write_cohort
+from lbprun.synth.example import example_trial
 from lbprun.synth.params import TrialParams
 from lbprun.synth.simulate import noiseless, simulate_trial
 from lbprun.synth.writer import write_c3d
 
-__all__ = ["CohortSpec", "TrialParams", "noiseless", "simulate_trial", "write_c3d", "write_cohort"]
+__all__ = [
+    "CohortSpec",
+    "TrialParams",
+    "example_trial",
+    "noiseless",
+    "simulate_trial",
+    "write_c3d",
+    "write_cohort",
+]

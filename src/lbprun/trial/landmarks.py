@@ -138,6 +138,15 @@ def landmarks(trial, /, *, static=None, markerset: str = "auto", settings=None) 
         The static does not fit the dynamic trial (one sentence naming the static).
     lbprun.markersets.MarkerSetError
         The marker set cannot be used.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> marks = landmarks(c3d.load(synth.example_trial()))
+    >>> marks.found.name, marks.found.mapping["l_asis"], marks.found.mapping["r_heel"]
+    ('plug_in_gait', 'LASI', 'RHEE')
+    >>> marks.found.rules["l_asis"], marks.warnings
+    ('builtin:plug_in_gait', [])
     """
     settings = settings or Settings()
     found = markersets.resolve_roles(trial, markerset)
@@ -157,7 +166,31 @@ def landmarks(trial, /, *, static=None, markerset: str = "auto", settings=None) 
 
 
 def name_calibrated_models(settings: dict, found: markersets.Resolution, /) -> dict:
-    """Call a knee model ``jcs_static_calibrated`` when its landmarks came from the static."""
+    """Call a knee model ``jcs_static_calibrated`` when its landmarks came from the static.
+
+    Parameters
+    ----------
+    settings : dict
+        The settings recorded in ``trial.json`` (``knee_model_L``/``knee_model_R`` among them).
+    found : lbprun.markersets.Resolution
+        The trial's roles and the rule that found each (:func:`landmarks`).
+
+    Returns
+    -------
+    dict
+        A copy of ``settings``, each ``jcs`` knee model renamed when one of its knee or ankle
+        landmarks was calibrated from the static trial.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> found = landmarks(c3d.load(synth.example_trial())).found  # markers, no static
+    >>> name_calibrated_models({"knee_model_L": "jcs"}, found)
+    {'knee_model_L': 'jcs'}
+    >>> found.rules["l_knee_lat"] = "static-calibrated (cluster)"
+    >>> name_calibrated_models({"knee_model_L": "jcs", "knee_model_R": "jcs"}, found)
+    {'knee_model_L': 'jcs_static_calibrated', 'knee_model_R': 'jcs'}
+    """
     out = dict(settings)
     for side in ("L", "R"):
         roles = [f"{side.lower()}_{r}" for r in ("knee_lat", "knee_med", "ankle_lat", "ankle_med")]

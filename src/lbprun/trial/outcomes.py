@@ -95,7 +95,27 @@ def explain(summary: dict, /) -> dict[str, dict]:
 
 
 def null_summary(summary: dict, /) -> str:
-    """One line for the cohort sheet: each null family, its outcomes and the reason ("none")."""
+    """One line for the cohort sheet: each null family, its outcomes and the reason ("none").
+
+    Parameters
+    ----------
+    summary : dict
+        A ``trial.json`` (from :func:`lbprun.trial.extract` or ``process``).
+
+    Returns
+    -------
+    str
+        ``"outcomes: reason; ..."`` for the null outcomes, ``"none"`` when every one was
+        computed.
+
+    Examples
+    --------
+    >>> null_summary({"status": "ok", "pelvis_rot_rom_deg": 8.0, "thorax_rot_rom_deg": None,
+    ...               "warnings": ["no thorax markers (c7, ij missing): thorax is null"]})
+    'thorax_rot_rom_deg: no thorax markers (c7, ij missing): thorax is null'
+    >>> null_summary({"status": "ok", "pelvis_rot_rom_deg": 8.0, "warnings": []})
+    'none'
+    """
     parts = {}
     for key, info in explain(summary).items():
         if not info["computed"]:

@@ -41,6 +41,14 @@ def filtered_roles(trial, mapping: dict[str, str], /, *, settings: Settings) -> 
 
     A label without a single recorded sample counts as missing (btk's parameterOverflow.c3d
     names every pelvis marker and holds none).
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> trial = c3d.load(synth.example_trial())
+    >>> roles = filtered_roles(trial, {"l_asis": "LASI", "c7": "NOPE"}, settings=Settings())
+    >>> sorted(roles), roles["l_asis"].shape  # NOPE is not in the file
+    (['l_asis'], (600, 3))
     """
     roles = [
         r for r in mapping if trial.has(mapping[r]) and np.isfinite(trial.marker(mapping[r])).any()
@@ -110,6 +118,19 @@ def segment_series(roles: dict, /, *, out: Series, poses: dict | None = None) ->
     """Pelvis, thorax and trunk rotation and trunk inclination; returns the pelvis frame.
 
     ``poses`` (:func:`lbprun.trial.sources.pose_frames`) fill in segments without markers.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> from lbprun.trial.landmarks import landmarks
+    >>> marks = landmarks(c3d.load(synth.example_trial()))
+    >>> roles = filtered_roles(marks.trial, marks.found.mapping, settings=Settings())
+    >>> out = Series()
+    >>> pelvis = segment_series(roles, out=out)
+    >>> pelvis.rot.shape, round(float(np.ptp(out.pelvis_rot)))  # simulated: 2 x 7.5 deg
+    ((600, 3, 3), 15)
+    >>> out.settings
+    {'pelvis_source': 'markers', 'thorax_source': 'markers', 'progression_axis': '+X'}
     """
     poses = poses or {}
     pelvis = _pelvis(roles, out, poses.get("pelvis"))
@@ -179,7 +200,19 @@ def _pose_knee(poses: dict, side: str, out: Series) -> bool:
 
 
 def knee_series(trial, roles: dict, pelvis, /, *, out: Series, poses=None) -> None:
-    """Knee flexion of each leg by the most faithful model the markers (or poses) allow."""
+    """Knee flexion of each leg by the most faithful model the markers (or poses) allow.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> from lbprun.trial.landmarks import landmarks
+    >>> marks = landmarks(c3d.load(synth.example_trial()))
+    >>> roles = filtered_roles(marks.trial, marks.found.mapping, settings=Settings())
+    >>> out = Series()
+    >>> knee_series(marks.trial, roles, segment_series(roles, out=out), out=out)
+    >>> sorted(out.knee_flex), out.settings["knee_model_L"], out.knee_flex["L"].shape
+    (['L', 'R'], 'plug_in_gait', (600,))
+    """
     poses = poses or {}
     if pelvis is None or pelvis is poses.get("pelvis"):
         for side in ("L", "R"):
@@ -235,7 +268,19 @@ def _used_roles(trial, mapping: dict, static) -> dict[str, str]:
 
 
 def angle_series(trial, mapping: dict, /, *, static=None, settings: Settings) -> Series:
-    """Every angle series the trial's markers allow, with warnings for the rest."""
+    """Every angle series the trial's markers allow, with warnings for the rest.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> from lbprun.trial.landmarks import landmarks
+    >>> marks = landmarks(c3d.load(synth.example_trial()))
+    >>> angles = angle_series(marks.trial, marks.found.mapping, settings=Settings())
+    >>> angles.pelvis_rot.shape, sorted(angles.knee_flex), angles.warnings
+    ((600,), ['L', 'R'], [])
+    >>> round(float(np.nanmean(angles.trunk_incl)))  # simulated: 8 deg forward lean
+    8
+    """
     out = Series()
     roles = filtered_roles(trial, _used_roles(trial, mapping, static), settings=settings)
     poses = pose_frames(trial, settings=settings)

@@ -22,7 +22,17 @@ MAX_HEADING_OFFSET_DEG = 45.0
 
 
 def pose_frames(trial, /, *, settings: Settings) -> dict:
-    """Segment frames from the trial's poses, filtered like markers (empty without poses)."""
+    """Segment frames from the trial's poses, filtered like markers (empty without poses).
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> frames = pose_frames(c3d.load(synth.example_trial(markerless=True)), settings=Settings())
+    >>> sorted(frames), frames["pelvis"].rot.shape
+    (['l_shank', 'l_thigh', 'pelvis', 'r_shank', 'r_thigh', 'thorax'], (600, 3, 3))
+    >>> pose_frames(c3d.load(synth.example_trial()), settings=Settings())  # markers only
+    {}
+    """
     if not getattr(trial, "poses", None):
         return {}
     filt = pose_kin.Filter(
@@ -40,6 +50,18 @@ def convention_warnings(frames: dict, /) -> list[str]:
     Only Theia3D's axes (x right, y anterior, z up) are known; a system writing others gives
     a pelvis whose "anterior" axis points sideways or backwards while the runner travels.
     Treadmill trials (no travel) cannot be checked.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> run = c3d.load(synth.example_trial(setup="overground", markerless=True))
+    >>> frames = pose_frames(run, settings=Settings())
+    >>> convention_warnings(frames)
+    []
+    >>> pelvis = frames["pelvis"]
+    >>> backwards = pelvis._replace(rot=pelvis.rot * [-1, -1, 1])  # x and y axes reversed
+    >>> convention_warnings({"pelvis": backwards})[0][:58]
+    "the pelvis pose's anterior axis points 180 deg away from t"
     """
     pelvis = frames.get("pelvis")
     if pelvis is None:
@@ -76,6 +98,14 @@ def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict
         ``{"event_feet_L": "markers" | "poses", ...}`` for the sides that have points.
     warnings : list of str
         For a trial with poses, each foot that has neither markers nor landmarks.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> run = c3d.load(synth.example_trial(markerless=True))
+    >>> points, sources, warnings = feet(run, {}, settings=Settings())
+    >>> {side: p.shape for side, p in points.items()}, sources, warnings
+    ({'L': (600, 1, 3), 'R': (600, 1, 3)}, {'event_feet_L': 'poses', 'event_feet_R': 'poses'}, [])
     """
     out, sources, warnings = dict(marker_feet), {}, []
     for side in ("L", "R"):
@@ -102,7 +132,15 @@ def feet(trial, marker_feet: dict, /, *, settings: Settings) -> tuple[dict, dict
 
 
 def kinematics_source(used: dict, /) -> str | None:
-    """``"markers"``, ``"poses"`` or ``"markers+poses"`` from the recorded per-measure sources."""
+    """``"markers"``, ``"poses"`` or ``"markers+poses"`` from the recorded per-measure sources.
+
+    Examples
+    --------
+    >>> kinematics_source({"pelvis_source": "poses", "knee_model_L": "plug_in_gait"})
+    'markers+poses'
+    >>> kinematics_source({"pelvis_source": "poses"}), kinematics_source({}) is None
+    ('poses', True)
+    """
     keys = ("pelvis_source", "thorax_source", "knee_model_L", "knee_model_R")
     keys += ("event_feet_L", "event_feet_R")
     values = {used.get(k) for k in keys} - {None}
