@@ -11,6 +11,7 @@ from statsmodels.stats.multitest import multipletests
 
 from lbprun import stats
 from lbprun.cohort import WAVE_COLUMNS
+from lbprun.stats import lda
 
 PLANTED_DIFF = 5.0  # lbp − healthy on "planted", SD 2 -> true d = 2.5
 
@@ -194,7 +195,7 @@ def test_discriminant_picks_planted_outcome():
 def test_discriminant_auc_is_mann_whitney_u_of_scores():
     scores = np.array([0.1, 0.4, 0.35, 0.8])
     labels = np.array([False, False, True, True])
-    assert stats._auc(scores, labels) == pytest.approx(0.75)  # 3 of 4 pairs ordered
+    assert lda._auc(scores, labels) == pytest.approx(0.75)  # 3 of 4 pairs ordered
 
 
 def _stances(seed=2, slope=-0.03):
