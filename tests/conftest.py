@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,13 +52,13 @@ def no_slurm_controller_conf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return conf
 
 
-@pytest.fixture(autouse=True)
-def _no_slurm_wait(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests not marked ``slurm`` run Snakemake without SLURM's 10 s wait for a controller.
+@pytest.fixture(scope="session", autouse=True)
+def _no_slurm_wait(no_slurm_controller_conf: Path) -> Iterator[None]:
+    """Snakemake starts in tests without SLURM's 10 s wait for a controller.
 
-    Only ``SLURM_CONF`` changes, for the test's duration: the SLURM tests (marker ``slurm``)
-    keep the environment their cluster sets.
+    Only ``SLURM_CONF`` changes, for the whole session (module fixtures run workflows too). The
+    SLURM tests are unaffected: starting their cluster points ``SLURM_CONF`` at it.
     """
-    if request.node.get_closest_marker("slurm") is None:
-        conf = request.getfixturevalue("no_slurm_controller_conf")
-        monkeypatch.setenv("SLURM_CONF", str(conf))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLURM_CONF", str(no_slurm_controller_conf))
+        yield

@@ -21,28 +21,19 @@ from tests.test_workflow import job_counts, snakemake, summary_outputs, write_fa
 RUN_LEVEL = {"provenance", "report", "everything"}
 
 
-def no_slurm_path(folder: Path) -> str:
-    """PATH whose ``scontrol`` fails at once (Snakemake's SLURM plugin probes it at start)."""
-    (folder / "scontrol").write_text("#!/bin/sh\nexit 1\n")
-    (folder / "scontrol").chmod(0o755)
-    return f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
-
-
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A fake cohort whose every output exists and is recorded as made by the workflow."""
     workdir = write_fake_cohort(tmp_path_factory.mktemp("params"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATH", no_slurm_path(tmp_path_factory.mktemp("bin")))
-        now = time.time()
-        for c3d in (workdir / "data").rglob("*.c3d"):
-            os.utime(c3d, (now - 1000, now - 1000))
-        for out in summary_outputs(workdir):
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.touch()
-        run = snakemake(workdir, "--touch", "--forceall", "--cores", "1")
-        assert run.returncode == 0, run.stderr[-2000:]
-        yield workdir
+    now = time.time()
+    for c3d in (workdir / "data").rglob("*.c3d"):
+        os.utime(c3d, (now - 1000, now - 1000))
+    for out in summary_outputs(workdir):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.touch()
+    run = snakemake(workdir, "--touch", "--forceall", "--cores", "1")
+    assert run.returncode == 0, run.stderr[-2000:]
+    return workdir
 
 
 def rerun_after(workdir: Path, section: str, key: str, value) -> tuple[dict, set]:
