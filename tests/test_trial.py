@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -434,3 +435,30 @@ def test_a_batch_reads_its_static_once(c3d_dir, tmp_path, monkeypatch):
     assert reads.count(static) == 2
     for name in ("trial.json", "stances.csv", "strides.csv", "waveforms.npz"):
         assert (tmp_path / "t0" / name).read_bytes() == (tmp_path / "t1" / name).read_bytes()
+
+
+def test_a_batch_is_flushed_once_not_file_by_file(c3d_dir, tmp_path, monkeypatch):
+    """extract_many writes exactly what extract writes, without an fsync per file, and flushes
+    the batch to disk once before it returns (issue 16); where syncfs is missing or fails,
+    every output file and folder is fsynced instead."""
+    from lbprun import outputs
+
+    path = c3d_dir / "pyorerun/Running_0002.c3d"
+    trial.extract(path, tmp_path / "single")
+    if sys.platform.startswith("linux"):
+        assert outputs._syncfs(tmp_path)  # the real call works here
+    fsyncs, flushes = [], []
+    monkeypatch.setattr(os, "fsync", fsyncs.append)
+    for works in (True, False):
+        fsyncs.clear()
+        monkeypatch.setattr(outputs, "_syncfs", lambda d, w=works: flushes.append(d) or w)
+        jobs = [{"path": path, "out_dir": tmp_path / f"{works}{i}"} for i in range(3)]
+        trial.extract_many(jobs)
+        if works:  # one filesystem: one flush, no fsync
+            assert len(flushes) == 1 and fsyncs == []
+        else:  # four files and the folder, for each trial
+            assert len(fsyncs) == 3 * 5
+        for job in jobs:
+            for name in outputs.OUTPUT_FILES:
+                single = (tmp_path / "single" / name).read_bytes()
+                assert (job["out_dir"] / name).read_bytes() == single, name

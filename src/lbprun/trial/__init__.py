@@ -22,7 +22,7 @@ import pandas as pd
 from lbprun import __version__, c3d, events, markersets
 from lbprun.errors import LbprunError, StaticTrialError, TrialError
 from lbprun.kinematics.clusters import StaticMismatchError
-from lbprun.outputs import empty_waveforms, sha256_of, write_trial_outputs
+from lbprun.outputs import empty_waveforms, make_durable, sha256_of, write_trial_outputs
 from lbprun.settings import Settings
 from lbprun.trial import sources
 from lbprun.trial.landmarks import landmarks, name_calibrated_models
@@ -199,7 +199,8 @@ def extract(
 
     Never raises for bad data (:class:`lbprun.errors.LbprunError`): the returned (and
     written) summary has ``status: "failed"`` and ``error`` set to one sentence instead. Any
-    other exception is a bug and is raised.
+    other exception is a bug and is raised. Each file is flushed to disk before it is moved
+    into place (:func:`extract_many` flushes its batch once instead).
 
     Parameters
     ----------
@@ -232,6 +233,20 @@ def extract(
     ('failed', 'empty.c3d: the file is empty')
     >>> out.cleanup()
     """
+    summary, stances, strides, waves = _outputs(
+        path,
+        static=static,
+        mass_kg=mass_kg,
+        markerset=markerset,
+        settings=settings,
+        more={"condition": condition, **(extra or {})},
+    )
+    write_trial_outputs(out_dir, summary=summary, stances=stances, strides=strides, waveforms=waves)
+    return summary
+
+
+def _outputs(path, /, *, static, mass_kg, markerset, settings, more: Mapping) -> tuple:
+    """Return the four outputs of one trial (a failed trial's for bad data; never raises)."""
     settings = settings or Settings()
     path = Path(path)
     try:
@@ -241,9 +256,8 @@ def extract(
     except LbprunError as exc:  # bad data fail this trial only; anything else is a bug
         summary = _failed_summary(path, str(exc), settings)
         stances, strides, waves = pd.DataFrame(), pd.DataFrame(), empty_waveforms()
-    summary.update({"condition": condition, **(extra or {})})
-    write_trial_outputs(out_dir, summary=summary, stances=stances, strides=strides, waveforms=waves)
-    return summary
+    summary.update(more)
+    return summary, stances, strides, waves
 
 
 def _as_float(value) -> float | None:
@@ -269,7 +283,9 @@ def extract_many(jobs: Iterable[Mapping], /, *, settings: Settings | None = None
     Returns
     -------
     list of dict
-        One ``trial.json`` summary per job, in order.
+        One ``trial.json`` summary per job, in order. When it returns, every trial's files
+        are on disk (one flush for the batch rather than an ``fsync`` per file: the caller's
+        record that the batch is complete, the workflow's manifest, comes after).
 
     Examples
     --------
@@ -289,17 +305,23 @@ def extract_many(jobs: Iterable[Mapping], /, *, settings: Settings | None = None
     for i, job in enumerate(jobs, start=1):
         # per-trial progress in the batch's log: a long batch shows where it is
         _log.info("trial %d/%d: %s", i, len(jobs), job["path"])
-        results.append(
-            extract(
-                job["path"],
-                job["out_dir"],
-                static=job.get("static") or None,
-                mass_kg=_as_float(job.get("mass_kg")),
-                markerset=job.get("markerset") or "auto",
-                condition=job.get("condition"),
-                settings=settings,
-                extra=job.get("extra"),
-            )
+        summary, stances, strides, waves = _outputs(
+            job["path"],
+            static=job.get("static") or None,
+            mass_kg=_as_float(job.get("mass_kg")),
+            markerset=job.get("markerset") or "auto",
+            settings=settings,
+            more={"condition": job.get("condition"), **(job.get("extra") or {})},
         )
-        _log.info("trial %d/%d: %s", i, len(jobs), results[-1].get("status"))
+        write_trial_outputs(
+            job["out_dir"],
+            summary=summary,
+            stances=stances,
+            strides=strides,
+            waveforms=waves,
+            durable=False,  # the batch is flushed once below
+        )
+        results.append(summary)
+        _log.info("trial %d/%d: %s", i, len(jobs), summary.get("status"))
+    make_durable(job["out_dir"] for job in jobs)
     return results
