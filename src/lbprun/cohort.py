@@ -16,7 +16,7 @@ import csv
 import json
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -379,6 +379,55 @@ def waveform_matrix(waves: pd.DataFrame, /) -> np.ndarray:
     (1, 101)
     """
     return waves.loc[:, list(WAVE_COLUMNS)].to_numpy(dtype=float)
+
+
+def condition_labels(
+    trials: pd.DataFrame | None, /, *, labels: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Readable label of each condition: the config's label map, else its speed in m/s.
+
+    Parameters
+    ----------
+    trials : DataFrame or None
+        Trials sheet (``condition``, optional ``speed_mps``).
+    labels : mapping, optional
+        ``figures.condition_labels`` from the config; wins over the speed.
+
+    Returns
+    -------
+    dict
+        Condition -> label. A condition whose trials share one ``speed_mps`` is labelled
+        "3.5 m/s"; any other keeps its own name.
+
+    Examples
+    --------
+    >>> sheet = pd.DataFrame({"condition": ["speed_2.5", "speed_3.5", "barefoot"],
+    ...                       "speed_mps": [2.5, 3.5, None]})
+    >>> condition_labels(sheet, labels={"barefoot": "Barefoot, 3 m/s"})
+    {'speed_2.5': '2.5 m/s', 'speed_3.5': '3.5 m/s', 'barefoot': 'Barefoot, 3 m/s'}
+    """
+    out: dict[str, str] = {}
+    if trials is not None and "condition" in trials:
+        for condition, rows in trials.groupby(trials["condition"].astype(str), sort=False):
+            speeds = pd.to_numeric(rows.get("speed_mps", pd.Series(dtype=float)), errors="coerce")
+            speeds = speeds.dropna().unique()
+            out[condition] = f"{speeds[0]:g} m/s" if len(speeds) == 1 else condition
+    out.update({str(k): str(v) for k, v in (labels or {}).items()})
+    return out
+
+
+def conditions_of(table: pd.DataFrame, /) -> list:
+    """Conditions in the table's order (categorical order, else order of first appearance).
+
+    Examples
+    --------
+    >>> conditions_of(pd.DataFrame({"condition": ["walk", "run", "walk"]}))
+    ['walk', 'run']
+    """
+    column = table["condition"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [c for c in column.cat.categories if (column == c).any()]
+    return list(pd.unique(column))
 
 
 def read_subjects(path: str | os.PathLike, /, *, conditions: Sequence[str] = ()) -> pd.DataFrame:

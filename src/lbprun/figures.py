@@ -30,11 +30,11 @@ import matplotlib.lines
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from lbprun import registry
-from lbprun.cohort import waveform_matrix
-from lbprun.stats import conditions_of
+
+# condition_labels lives in cohort, which the workflow imports to build the DAG (no matplotlib)
+from lbprun.cohort import condition_labels, conditions_of, waveform_matrix  # noqa: F401
 
 MM = 1.0 / 25.4  # inches per millimetre
 SINGLE_COLUMN_MM = 85.0
@@ -85,41 +85,6 @@ def palette(groups: Sequence[str], /) -> dict[str, str]:
     {'healthy': '#0072B2', 'lbp': '#D55E00'}
     """
     return {g: OKABE_ITO[i % len(OKABE_ITO)] for i, g in enumerate(groups)}
-
-
-def condition_labels(
-    trials: pd.DataFrame | None, /, *, labels: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Readable label of each condition: the config's label map, else its speed in m/s.
-
-    Parameters
-    ----------
-    trials : DataFrame or None
-        Trials sheet (``condition``, optional ``speed_mps``).
-    labels : mapping, optional
-        ``figures.condition_labels`` from the config; wins over the speed.
-
-    Returns
-    -------
-    dict
-        Condition -> label. A condition whose trials share one ``speed_mps`` is labelled
-        "3.5 m/s"; any other keeps its own name.
-
-    Examples
-    --------
-    >>> sheet = pd.DataFrame({"condition": ["speed_2.5", "speed_3.5", "barefoot"],
-    ...                       "speed_mps": [2.5, 3.5, None]})
-    >>> condition_labels(sheet, labels={"barefoot": "Barefoot, 3 m/s"})
-    {'speed_2.5': '2.5 m/s', 'speed_3.5': '3.5 m/s', 'barefoot': 'Barefoot, 3 m/s'}
-    """
-    out: dict[str, str] = {}
-    if trials is not None and "condition" in trials:
-        for condition, rows in trials.groupby(trials["condition"].astype(str), sort=False):
-            speeds = pd.to_numeric(rows.get("speed_mps", pd.Series(dtype=float)), errors="coerce")
-            speeds = speeds.dropna().unique()
-            out[condition] = f"{speeds[0]:g} m/s" if len(speeds) == 1 else condition
-    out.update({str(k): str(v) for k, v in (labels or {}).items()})
-    return out
 
 
 def p_label(p: float, correction: str | None = "holm", /) -> str:
@@ -282,6 +247,8 @@ def _band(curves: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray]:
     if band == "sd":
         return mean, sd
     if band == "ci":
+        import scipy.stats  # here: the figure jobs import this module, scipy.stats costs ~1 s
+
         t = scipy.stats.t.ppf(0.975, max(len(curves) - 1, 1))
         return mean, t * sd / np.sqrt(len(curves))
     raise ValueError(f"unknown band {band!r} (sd or ci).")

@@ -8,7 +8,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
-from lbprun import sheets, study
+from lbprun import sheets, steps, study
 
 min_version("9.0")
 
@@ -61,7 +61,6 @@ FIGURES = [*WAVEFORM_FIGURES, "discrete", "vector_coding", "qc"]
 wildcard_constraints:
     batch=r"b\d{4}",
     table="|".join(TABLES),
-    waveform="|".join(config["stats"]["waveforms"]),
 
 
 def rule_params(*keys, **named):
@@ -147,17 +146,39 @@ def all_targets():
 
 
 def figure_outputs(name, caption):
-    """The three files of one figure, each wrapped for the report."""
+    """The three files of one figure, each wrapped for the report.
+
+    ``caption``: a file name in workflow/report/ without ``.rst``, or an absolute path.
+    """
+    if not os.path.isabs(caption):
+        caption = f"../report/{caption}.rst"
     return [
         report_file(
             f"{RESULTS}/figures/{name}.{ext}",
-            caption=f"../report/{caption}.rst",
+            caption=caption,
             category="Figures",
             subcategory=name,
             labels={"figure": name, "format": ext},
         )
         for ext in FIGURE_FORMATS
     ]
+
+
+def waveform_caption(waveform):
+    """Path of this waveform figure's caption: report/waveform_figure.rst with its name.
+
+    One job draws every waveform figure (one process pays the imports once), so the caption
+    cannot take the waveform from the job's wildcards: it is written, with ``w`` and ``notes``
+    set, into .snakemake/lbprun/captions/ while the DAG is built (atomic, only when changed).
+    """
+    notes = f"{RESULTS}/report/notes/waveform_{waveform}.rst"
+    template = (REPO_DIR / "workflow" / "report" / "waveform_figure.rst").read_text()
+    text = f'{{% set w = "{waveform}" %}}{{% set notes = "{notes}" %}}{template}'
+    path = Path(".snakemake", "lbprun", "captions", f"waveform_{waveform}.rst").resolve()
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        steps.replace_text(path, text)
+    return str(path)
 
 
 def table_outputs(name):

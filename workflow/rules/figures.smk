@@ -2,27 +2,34 @@
 # Every file goes into the report with a caption naming the settings it was made with; what a
 # figure leaves out (a group, an outcome or a waveform no trial has) is written to its notes
 # file, which the caption includes and the run summary lists.
-from lbprun.figures import condition_labels
+from lbprun.cohort import condition_labels
 
-# Condition -> label with units: figures.condition_labels, else "2.5 m/s" from speed_mps.
+# Condition -> label with units: config figures.condition_labels, else "2.5 m/s" from speed_mps.
 CONDITION_LABELS = condition_labels(TRIALS, labels=config["figures"].get("condition_labels"))
 FIGURE_NOTES = [f"{RESULTS}/report/notes/{name}.rst" for name in FIGURES]
 
 
+# Every waveform figure in one job (issue 16: each job pays ~1.5 s of imports).
 rule waveform_figure:
     input:
         waveforms=f"{RESULTS}/cohort/waveforms.parquet",
         clusters=f"{RESULTS}/stats/spm_clusters.csv",
     output:
-        figure_outputs("waveform_{waveform}", "waveform_figure"),
-        notes=f"{RESULTS}/report/notes/waveform_{{waveform}}.rst",
+        *[
+            figure
+            for name in WAVEFORM_FIGURES
+            for figure in figure_outputs(name, waveform_caption(name.removeprefix("waveform_")))
+        ],
+        **{f"notes_{name}": f"{RESULTS}/report/notes/{name}.rst" for name in WAVEFORM_FIGURES},
     params:
-        **rule_params("conditions", "reference", "comparison", band=config["figures"]["band"]),
+        **rule_params(
+            "waveforms", "conditions", "reference", "comparison", band=config["figures"]["band"]
+        ),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
     log:
-        f"{RESULTS}/logs/figures/waveform_{{waveform}}.log",
+        f"{RESULTS}/logs/figures/waveforms.log",
     resources:
         mem_mb=1000,
         runtime=10,

@@ -1,4 +1,4 @@
-"""Group mean waveform with SPM clusters shaded -> results/figures/waveform_{name}.*."""
+"""Group mean waveforms with SPM clusters shaded -> results/figures/waveform_{name}.*, all."""
 
 from pathlib import Path
 
@@ -8,13 +8,16 @@ from lbprun import figures, logs, report, steps
 
 logs.to_file(snakemake.log[0])
 p = snakemake.params
-fig = figures.waveform_figure(
-    steps.with_condition_order(pd.read_parquet(snakemake.input.waveforms), p.conditions),
-    pd.read_csv(snakemake.input.clusters),
-    waveform=snakemake.wildcards.waveform,
-    groups=(p.reference, p.comparison),
-    band=p.band,
-    labels=p.labels,
-)
-report.write_notes(snakemake.output.notes, figures.notes_of(fig))
-figures.save(fig, Path(snakemake.output[0]).with_suffix(""))
+waves = steps.with_condition_order(pd.read_parquet(snakemake.input.waveforms), p.conditions)
+clusters = pd.read_csv(snakemake.input.clusters)
+for waveform in p.waveforms:
+    fig = figures.waveform_figure(
+        waves,
+        clusters,
+        waveform=waveform,
+        groups=(p.reference, p.comparison),
+        band=p.band,
+        labels=p.labels,
+    )
+    report.write_notes(snakemake.output[f"notes_waveform_{waveform}"], figures.notes_of(fig))
+    figures.save(fig, Path(snakemake.output[0]).parent / f"waveform_{waveform}")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lbprun.cohort import waveform_matrix
+from lbprun.cohort import conditions_of, waveform_matrix
 from lbprun.stats.arrays import _flat_points, adjust_p, spm_ttest2, welch
 
 GROUP_TEST_COLUMNS = (
@@ -23,20 +23,6 @@ GROUP_TEST_COLUMNS = (
 )  # fmt: skip
 MIXED_COLUMNS = ("outcome", "term", "estimate", "se", "ci_low", "ci_high", "p", "note")
 SPM_COLUMNS = ("waveform", "condition", "start_pct", "end_pct", "p", "method")
-
-
-def conditions_of(table: pd.DataFrame, /) -> list:
-    """Conditions in the table's order (categorical order, else order of first appearance).
-
-    Examples
-    --------
-    >>> conditions_of(pd.DataFrame({"condition": ["walk", "run", "walk"]}))
-    ['walk', 'run']
-    """
-    column = table["condition"]
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return [c for c in column.cat.categories if (column == c).any()]
-    return list(pd.unique(column))
 
 
 # --------------------------------------------------------------------------- group tests
