@@ -515,3 +515,63 @@ def table_caption(name: str, /, *, config: Mapping) -> tuple[str, str]:
         comparison=config["groups"]["comparison"],
         correction=CORRECTIONS.get(stats["correction"], stats["correction"]),
     )
+
+
+def readable_table(name: str, table: pd.DataFrame, /, *, reference: str) -> pd.DataFrame:
+    """One of :data:`TABLES` as the report shows it, from the run's CSV file.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`TABLES`: ``participants`` and ``outcomes`` (already readable, shown as
+        they are) or a ``stats/`` table, formatted by :mod:`lbprun.tables`.
+    table : DataFrame
+        The CSV file read back.
+    reference : str
+        The reference group (config ``groups.reference``), for the mixed-models terms.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> made = pd.DataFrame({"Outcome": ["Cadence (steps/min)"]})  # tables/outcomes.csv
+    >>> readable_table("outcomes", made, reference="healthy") is made
+    True
+    """
+    from lbprun import tables  # imports scipy.stats: only the job that writes the pages
+
+    readable = {
+        "participants": lambda t: t,
+        "outcomes": lambda t: t,
+        "group_tests": tables.group_tests_table,
+        "mixed_models": lambda t: tables.mixed_models_table(t, reference=reference),
+        "spm_clusters": tables.spm_clusters_table,
+        "associations": tables.associations_table,
+        "discriminant": tables.discriminant_table,
+    }
+    return readable[name](table)
+
+
+def write_table_page(
+    path: str | os.PathLike, name: str, source: str | os.PathLike, /, *, config: Mapping
+) -> None:
+    """Write the report's HTML page of one table (``report/tables/{name}.html``).
+
+    Parameters
+    ----------
+    path : path-like
+        The page to write.
+    name : str
+        A key of :data:`TABLES`.
+    source : path-like
+        The table's CSV file.
+    config : mapping
+        The run's configuration (group names and correction for the caption).
+    """
+    readable = readable_table(name, pd.read_csv(source), reference=config["groups"]["reference"])
+    title, caption = table_caption(name, config=config)
+    Path(path).write_text(
+        html_page(title, caption, readable, table_id=f"lbprun-{name}"), encoding="utf-8"
+    )

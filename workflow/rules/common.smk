@@ -2,6 +2,7 @@
 # column, an unknown group label, a hostile path, a missing file, an output folder overlapping
 # the data or a run already in progress stops the run before any job starts. The checks live in
 # lbprun.sheets and lbprun.study (tested without Snakemake).
+import json
 import os
 from pathlib import Path
 
@@ -164,21 +165,29 @@ def figure_outputs(name, caption):
     ]
 
 
-def waveform_caption(waveform):
-    """Path of this waveform figure's caption: report/waveform_figure.rst with its name.
+def caption_file(name, template, **values):
+    """Path of a report caption: workflow/report/``template`` with ``values`` set in Jinja.
 
-    One job draws every waveform figure (one process pays the imports once), so the caption
-    cannot take the waveform from the job's wildcards: it is written, with ``w`` and ``notes``
-    set, into .snakemake/lbprun/captions/ while the DAG is built (atomic, only when changed).
+    For the outputs of a job that makes several figures or pages (one process pays the imports
+    once, issue 16): a caption cannot take the figure from the job's wildcards, so each file
+    gets its own, written into .snakemake/lbprun/captions/ while the DAG is built (atomic,
+    only when changed).
     """
-    notes = f"{RESULTS}/report/notes/waveform_{waveform}.rst"
-    template = (REPO_DIR / "workflow" / "report" / "waveform_figure.rst").read_text()
-    text = f'{{% set w = "{waveform}" %}}{{% set notes = "{notes}" %}}{template}'
-    path = Path(".snakemake", "lbprun", "captions", f"waveform_{waveform}.rst").resolve()
+    header = "".join(
+        f"{{% set {key} = {json.dumps(value, ensure_ascii=False)} %}}" for key, value in values.items()
+    )
+    text = header + (REPO_DIR / "workflow" / "report" / template).read_text()
+    path = Path(".snakemake", "lbprun", "captions", f"{name}.rst").resolve()
     if not path.is_file() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         steps.replace_text(path, text)
     return str(path)
+
+
+def waveform_caption(waveform):
+    """Caption of one waveform figure (waveform_figure.rst with ``w`` and ``notes``)."""
+    notes = f"{RESULTS}/report/notes/waveform_{waveform}.rst"
+    return caption_file(f"waveform_{waveform}", "waveform_figure.rst", w=waveform, notes=notes)
 
 
 def table_outputs(name):
