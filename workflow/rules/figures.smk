@@ -37,60 +37,32 @@ rule waveform_figure:
         "../scripts/waveform_figure.py"
 
 
-rule discrete_figure:
+# The discrete, vector-coding and QC figures in one job (issue 16: each job pays ~1.5 s of
+# imports); they share the group and condition settings, and only the discrete figure reads
+# figures.outcomes (editing it redraws the other two as well, about a second).
+rule cohort_figures:
     input:
         subjects=f"{RESULTS}/cohort/subjects.csv",
         tests=f"{RESULTS}/stats/group_tests.csv",
+        trials=f"{RESULTS}/cohort/trials.csv",
+        failed=f"{RESULTS}/cohort/failed_trials.csv",
     output:
-        figure_outputs("discrete", "discrete_figure"),
-        notes=f"{RESULTS}/report/notes/discrete.rst",
+        *figure_outputs("discrete", "discrete_figure"),
+        *figure_outputs("vector_coding", "vector_coding_figure"),
+        *figure_outputs("qc", "qc_figure"),
+        **{
+            f"notes_{name}": f"{RESULTS}/report/notes/{name}.rst"
+            for name in ("discrete", "vector_coding", "qc")
+        },
     params:
         **rule_params("conditions", "reference", "comparison", outcomes=config["figures"]["outcomes"]),
         labels=CONDITION_LABELS,
     conda:
         CONDA_ENV
     log:
-        f"{RESULTS}/logs/figures/discrete.log",
+        f"{RESULTS}/logs/figures/cohort_figures.log",
     resources:
         mem_mb=1000,
         runtime=10,
     script:
-        "../scripts/discrete_figure.py"
-
-
-rule vector_coding_figure:
-    input:
-        subjects=f"{RESULTS}/cohort/subjects.csv",
-    output:
-        figure_outputs("vector_coding", "vector_coding_figure"),
-        notes=f"{RESULTS}/report/notes/vector_coding.rst",
-    params:
-        **rule_params("conditions", "reference", "comparison"),
-        labels=CONDITION_LABELS,
-    conda:
-        CONDA_ENV
-    log:
-        f"{RESULTS}/logs/figures/vector_coding.log",
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/vector_coding_figure.py"
-
-
-rule qc_figure:
-    input:
-        trials=f"{RESULTS}/cohort/trials.csv",
-        failed=f"{RESULTS}/cohort/failed_trials.csv",
-    output:
-        figure_outputs("qc", "qc_figure"),
-        notes=f"{RESULTS}/report/notes/qc.rst",
-    conda:
-        CONDA_ENV
-    log:
-        f"{RESULTS}/logs/figures/qc.log",
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/qc_figure.py"
+        "../scripts/cohort_figures.py"
