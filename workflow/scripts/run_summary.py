@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from lbprun import figures, logs, report, tables
+from lbprun import cohort, logs, report, tables
 
 logs.to_file(snakemake.log[0])
 config = snakemake.config
 group_tests = pd.read_csv(snakemake.input.group_tests)
 sheet = pd.read_csv(snakemake.input.trials_sheet, sep="\t", dtype={"subject": str})
-labels = figures.condition_labels(sheet, labels=config["figures"].get("condition_labels"))
+labels = cohort.condition_labels(sheet, labels=config["figures"].get("condition_labels"))
 summary = report.run_summary(
     participants=pd.read_csv(snakemake.input.participants, sep="\t", dtype={"subject": str}),
     trials_sheet=sheet,
