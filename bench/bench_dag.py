@@ -10,7 +10,8 @@ reads each file's header, and Snakemake stats each input). It is built once in t
 - lbprun:   ``snakemake -n`` on the repo's Snakefile with the fake sheets (config and sheet
             validation, header checks, 10,000 / batch_size extraction jobs and the rest).
 
-The two are interleaved ``--repeats`` times and medians compared. Target: at most 3 s (issue 16; 6 s before).
+The two are interleaved ``--repeats`` times and medians compared. Target: at most 3 s
+(issue 16; 6 s before).
 
 Where a SLURM client is installed (``scontrol`` on PATH), every Snakemake start also pays the
 SLURM executor plugin's ``scontrol show config`` probe, run when the plugin is imported: fast
