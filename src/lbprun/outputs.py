@@ -85,7 +85,7 @@ def _syncfs(folder: Path) -> bool:
     """``syncfs(2)`` of the filesystem holding ``folder``; False where it is not available."""
     try:
         syncfs = ctypes.CDLL(None, use_errno=True).syncfs
-    except (AttributeError, OSError):  # not Linux
+    except (AttributeError, OSError, TypeError):  # not Linux
         return False
     fd = os.open(folder, os.O_RDONLY)
     try:
