@@ -173,6 +173,15 @@ def static_pose(
     ------
     ValueError
         If no static frame holds the whole cluster and every point.
+
+    Examples
+    --------
+    >>> cluster = np.array([[[0.0, 0, 0], [0.1, 0, 0], [0, 0.1, 0]]] * 2)
+    >>> cluster[1] += 0.002  # two static frames, averaged
+    >>> points = np.array([[[0.05, 0.05, -0.2]], [[np.nan, 0.0, 0.0]]])  # the second incomplete
+    >>> shape, point = static_pose(cluster, points)
+    >>> shape[1].tolist(), point.tolist()
+    ([0.1, 0.0, 0.0], [[0.05, 0.05, -0.2]])
     """
     static = np.concatenate([cluster_static, points_static], axis=1)
     keep = np.isfinite(static).all(axis=(1, 2))
@@ -189,6 +198,13 @@ def carry_points(points_mean: np.ndarray, fit: tuple[np.ndarray, np.ndarray], /)
     Returns
     -------
     ndarray, shape (n, p, 3)
+
+    Examples
+    --------
+    >>> shape = np.array([[0.0, 0, 0], [0.1, 0, 0], [0, 0.1, 0]])
+    >>> fit = fit_rigid(shape, shape[None] + [0.0, 1.0, 0.0])  # moved 1 m along y
+    >>> np.round(carry_points(np.array([[0.05, 0.05, -0.2]]), fit), 6).tolist()
+    [[[0.05, 1.05, -0.2]]]
     """
     rot, trans = fit
     return np.einsum("nij,pj->npi", rot, points_mean) + trans[:, None, :]
