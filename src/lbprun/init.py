@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from lbprun import sheets
-from lbprun.errors import UsageError
+from lbprun.errors import LbprunError, UsageError
 
 STATIC_NAME = re.compile(r"static|cal(ib)?|neutral|standing", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -135,7 +135,7 @@ def scan(data_dir: str | Path, /, *, markerset: str = "auto", max_mb: float = 50
         try:
             sheets.check_c3d_file(path, max_mb=max_mb)
             info = describe_file(path, markerset=markerset)
-        except Exception as error:  # any unreadable file is listed, never fatal
+        except (LbprunError, OSError) as error:  # an unreadable file is listed, never fatal
             skipped.append({"path": rel.as_posix(), "reason": str(error)})
             continue
         subject = subject_of(rel)
