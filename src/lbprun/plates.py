@@ -421,6 +421,16 @@ def treadmill_reason(
     -------
     str
         The criterion met, in words ("" for an overground plate).
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> trial = c3d.load(synth.example_trial())  # one 1.6 x 0.6 m treadmill plate
+    >>> treadmill_reason(trial.plates[0], fs_hz=trial.analog_hz)
+    'longer than 1.5 m (1.60 m)'
+    >>> run = c3d.load(synth.example_trial(setup="overground"))  # three 0.9 x 0.6 m plates
+    >>> [treadmill_reason(plate, fs_hz=run.analog_hz) for plate in run.plates]
+    ['', '', '']
     """
     settings = settings or Settings()
     _, _, lengths = _plate_frame(np.asarray(plate.corners_m))
@@ -454,6 +464,13 @@ def is_treadmill(plate, /, **kwargs) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> trial = c3d.load(synth.example_trial())
+    >>> is_treadmill(trial.plates[0], fs_hz=trial.analog_hz)
+    True
     """
     return bool(treadmill_reason(plate, **kwargs))
 

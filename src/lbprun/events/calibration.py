@@ -163,6 +163,17 @@ def combine(
         Sorted by touchdown.
     warnings : list of str
         The calibration applied (or why none was).
+
+    Examples
+    --------
+    >>> plate = [Stance("L", 1.0, 1.25, "plate", 0), Stance("R", 1.36, 1.61, "plate", 1)]
+    >>> kinematic = [Stance("L", 0.29, 0.53, "kinematic"), Stance("R", 0.655, 0.885, "kinematic"),
+    ...              Stance("L", 1.01, 1.24, "kinematic"), Stance("R", 1.37, 1.60, "kinematic")]
+    >>> stances, warnings = combine(plate, kinematic, min_stances=2)
+    >>> [(s.source, round(s.td_s, 3)) for s in stances]  # shifted by the 10 ms bias
+    [('kinematic', 0.28), ('kinematic', 0.645), ('plate', 1.0), ('plate', 1.36)]
+    >>> warnings[0][:53]
+    'kinematic events calibrated against 2 plate stances: '
     """
     cal = calibrate(kinematic, plate) if calibration is None else calibration
     warnings = []

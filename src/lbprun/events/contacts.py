@@ -77,6 +77,14 @@ def plate_stances(
         Plate stances sorted by touchdown, ``source="plate"``.
     warnings : list of str
         One sentence per rejected contact.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, events, synth
+    >>> run = c3d.load(synth.example_trial(setup="overground"))  # three plates along +X
+    >>> stances, warnings = plate_stances(run, feet=events.foot_markers(run))
+    >>> [(s.side, s.plate, round(s.td_s, 2)) for s in stances], warnings
+    ([('L', 0, 1.0), ('R', 1, 1.36), ('L', 2, 1.72)], [])
     """
     settings = replace(
         Settings(),

@@ -129,6 +129,16 @@ def detect(trial, /, *, feet: dict[str, np.ndarray] | None = None, settings=None
     -------
     Events
         Stances sorted by touchdown, warnings, and the settings used (for ``trial.json``).
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> run = c3d.load(synth.example_trial(setup="overground"))
+    >>> found = detect(run)  # plates, completed off the plates by calibrated foot markers
+    >>> [s.source for s in found.stances]
+    ['kinematic', 'kinematic', 'plate', 'plate', 'plate', 'kinematic', 'kinematic']
+    >>> found.warnings[0][:50], found.treadmill_plates
+    ('kinematic events calibrated against 3 plate stance', set())
     """
     settings = settings or Settings()
     feet = foot_markers(trial) if feet is None else feet

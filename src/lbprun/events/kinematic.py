@@ -39,6 +39,13 @@ def foot_markers(trial, /, mapping: dict[str, str] | None = None) -> dict[str, n
         ``{"L": array, "R": array}`` with the heel, toe, first- (and fifth-, if mapped)
         metatarsal markers present, and any role named ``{side}_foot_*`` (points of the foot
         such as a foot cluster's markers); a side with none is left out.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> feet = foot_markers(c3d.load(synth.example_trial()))  # Plug-in Gait: heel and toe
+    >>> {side: markers.shape for side, markers in feet.items()}
+    {'L': (600, 2, 3), 'R': (600, 2, 3)}
     """
     if mapping is None:
         from lbprun.markersets import resolve
@@ -314,6 +321,17 @@ def handsaker_stances(
     -------
     list of Stance
         ``source="kinematic"``, sorted by touchdown.
+
+    Examples
+    --------
+    >>> from lbprun import c3d, synth
+    >>> trial = c3d.load(synth.example_trial())
+    >>> roles = {f"{s}_{r}": trial.marker(f"{s.upper()}{label}")
+    ...          for s in "lr" for r, label in (("heel", "HEE"), ("toe", "TOE"))}
+    >>> roles |= {"l_mt1": roles["l_toe"], "r_mt1": roles["r_toe"]}  # no MT1 marker here
+    >>> stances = handsaker_stances(roles, fs_hz=trial.markers_hz)
+    >>> len(stances), [s.side for s in stances[:3]]
+    (7, ['L', 'R', 'L'])
     """
     stances = []
     for side in ("L", "R"):
