@@ -137,3 +137,18 @@ def test_bad_marker_sets_are_one_sentence(tmp_path):
 def test_case_insensitive_fallback():
     _, mapping = resolve(["lasi", "rasi", "c7"], "plug_in_gait")
     assert mapping == {"l_asis": "lasi", "r_asis": "rasi", "c7": "c7"}
+
+
+def test_a_repeated_label_set_is_resolved_once_and_each_caller_owns_its_copy():
+    """A batch's trials share their labels: resolved once (issue 16), each caller gets its own
+    Resolution, and changing one (landmarks add derived and calibrated roles) changes no other."""
+    from lbprun import markersets
+
+    labels = ["LASI", "RASI", "SACR", "C7", "LKNE", "LANK", "L_thigh_1"]
+    first = markersets.resolve_roles(labels)
+    first.mapping["sacrum"], first.rules["sacrum"] = "changed", "by the caller"
+    hits = markersets._resolve_builtin.cache_info().hits
+    second = markersets.resolve_roles(list(labels))
+    assert markersets._resolve_builtin.cache_info().hits == hits + 1
+    assert second.mapping["sacrum"] == "SACR" and second.rules["sacrum"] != "by the caller"
+    assert second == markersets._resolve(labels, "auto")  # what an uncached call gives

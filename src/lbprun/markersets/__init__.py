@@ -6,6 +6,8 @@ The pipeline never looks up a marker by a lab's label: it asks for a *role* (``"
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -424,6 +426,18 @@ def resolve_roles(trial, /, markerset: str = "auto") -> Resolution:
     ('USACR', 'LSACR')
     """
     labels = _labels_of(trial)
+    if markerset == "auto" or markerset in BUILTIN_SETS:  # a batch repeats its label sets
+        return copy.deepcopy(_resolve_builtin(tuple(labels), markerset))
+    return _resolve(labels, markerset)
+
+
+@functools.lru_cache(maxsize=16)
+def _resolve_builtin(labels: tuple[str, ...], markerset: str) -> Resolution:
+    """:func:`_resolve` for a built-in set, once per label set (callers get deep copies)."""
+    return _resolve(list(labels), markerset)
+
+
+def _resolve(labels: list[str], markerset: str) -> Resolution:
     name, mapping, rule, off = _base(labels, markerset)
     rules = dict.fromkeys(mapping, rule)
     more, more_rules, ambiguous = _from_vocabulary(
