@@ -13,9 +13,11 @@ With ``--workflow``, the cohort-level outputs instead: a small generated demo co
 runners per group, two treadmill speeds) goes through the whole Snakemake workflow once with the
 reference tree (``git archive`` of the repo) and once with the working tree, each in its own
 folder with its own ``PYTHONPATH``; then every file under the output folder is compared bit for
-bit except the figures, the report, logs and run bookkeeping (:data:`WORKFLOW_SKIP`).
+bit except the figures, the report, logs and run bookkeeping (:data:`WORKFLOW_SKIP`); with
+``--figures`` the figures too (they are written byte-stable: no dates, salted SVG ids).
 
-Usage: python bench/check_identical.py [--ref REF] [--corpus DIR] [--cache DIR] [--workflow]
+Usage: python bench/check_identical.py [--ref REF] [--corpus DIR] [--cache DIR]
+       [--workflow [--figures]]
 Exit status 1 when any file differs.
 """
 
@@ -110,13 +112,14 @@ def run_workflow(tree: Path, cohort: Path, workdir: Path) -> None:
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def compare_workflow(ref: str, cache: Path) -> int:
+def compare_workflow(ref: str, cache: Path, *, figures: bool = False) -> int:
     """Whole-workflow mode: cohort, stats and table files of both trees, byte for byte."""
     from lbprun.synth import write_cohort
 
     cohort = cache / "identical-workflow"
     if not (cohort / "trials.tsv").is_file():
         write_cohort(cohort, n_per_group=3, speeds_mps=(2.5, 3.5), seed=1, setup="treadmill")
+    skip = tuple(s for s in WORKFLOW_SKIP if not (figures and s == "figures/"))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "tree").mkdir()
@@ -126,8 +129,7 @@ def compare_workflow(ref: str, cache: Path) -> int:
         files = sorted(
             p.relative_to(tmp / "ref" / "results")
             for p in (tmp / "ref" / "results").rglob("*")
-            if p.is_file()
-            and not str(p.relative_to(tmp / "ref" / "results")).startswith(WORKFLOW_SKIP)
+            if p.is_file() and not str(p.relative_to(tmp / "ref" / "results")).startswith(skip)
         )
         differ = []
         for name in files:
@@ -153,6 +155,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--workflow", action="store_true", help="compare cohort-level outputs")
+    parser.add_argument("--figures", action="store_true", help="--workflow: figures/ too")
     args = parser.parse_args()
     if args.ref is None:
         args.ref = subprocess.run(
@@ -162,7 +165,7 @@ def main() -> int:
             text=True,
         ).stdout.strip()[:10]
     if args.workflow:
-        return compare_workflow(args.ref, args.cache)
+        return compare_workflow(args.ref, args.cache, figures=args.figures)
     jobs = []
     for dynamic, static in CORPUS_TRIALS:
         if (args.corpus / dynamic).is_file():
