@@ -246,7 +246,7 @@ def extract(
 
 
 def _outputs(path, /, *, static, mass_kg, markerset, settings, more: Mapping) -> tuple:
-    """Return the four outputs of one trial (a failed trial's for bad data; never raises)."""
+    """Return the four outputs of one trial (a failed trial's for bad data; a bug is raised)."""
     settings = settings or Settings()
     path = Path(path)
     try:
