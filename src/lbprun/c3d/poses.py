@@ -69,6 +69,12 @@ def rotation_parameters(path: Path, /, *, processor: str) -> dict[str, int] | No
 
     Only integer parameters are read (enough to size the block); a malformed section gives
     None and is left to the reader.
+
+    Examples
+    --------
+    >>> from lbprun import synth
+    >>> rotation_parameters(synth.example_trial(markerless=True), processor="Intel")
+    {'FIRST_FREE_BLOCK': 5, 'USED': 10, 'DATA_START': 146, 'RATIO': 1}
     """
     order = ">" if processor == "MIPS" else "<"
     try:
@@ -100,6 +106,23 @@ def check_block(path: Path, /, *, processor: str, frames: int) -> None:
     ------
     PoseError
         When the counts are impossible or the file ends before the block does.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lbprun import synth
+    >>> path = synth.example_trial(markerless=True)  # 10 segments, 600 frames
+    >>> check_block(path, processor="Intel", frames=600)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> cut = Path(folder.name, "cut.c3d")
+    >>> _ = cut.write_bytes(path.read_bytes()[:-5000])
+    >>> try:  # doctest: +NORMALIZE_WHITESPACE
+    ...     check_block(cut, processor="Intel", frames=600)
+    ... except PoseError as error:
+    ...     print(error)
+    the file is truncated: its ROTATION block (10 segment poses over 600 frames) needs 482240
+    bytes but the file holds 477240
+    >>> folder.cleanup()
     """
     params = rotation_parameters(path, processor=processor)
     if not params or not params.get("USED"):
@@ -148,6 +171,18 @@ def raw_poses(raw: dict, frames: int, warnings: list[str], name: str) -> dict[st
     ------
     PoseError
         When the block's counts disagree with what was read.
+
+    Examples
+    --------
+    >>> rot = np.zeros((4, 4, 1, 2))  # one segment, two samples; the second all zero
+    >>> rot[:, :, 0, 0] = np.eye(4)
+    >>> raw = {"rotations": rot, "params": {"ROTATION": {"USED": [1], "LABELS": ["pelvis_4X4"]}}}
+    >>> said = []
+    >>> poses = raw_poses(raw, 2, said, "run.c3d")
+    >>> poses["pelvis"].shape, bool(np.isnan(poses["pelvis"][1]).all())
+    ((2, 4, 4), True)
+    >>> said[0][:48]
+    'run.c3d: 1 segment pose samples are not rigid ro'
     """
     rot = raw.get("rotations")
     if rot is None or rot.size == 0:
@@ -196,7 +231,15 @@ def _bad_samples(poses: np.ndarray) -> np.ndarray:
 
 
 def positions(poses: dict[str, np.ndarray], /) -> np.ndarray:
-    """Segment origins stacked as (n_frames, n_segments, 3) (for units and vertical checks)."""
+    """Segment origins stacked as (n_frames, n_segments, 3) (for units and vertical checks).
+
+    Examples
+    --------
+    >>> pose = np.tile(np.eye(4), (2, 1, 1))
+    >>> pose[:, :3, 3] = [100.0, 0.0, 950.0]
+    >>> positions({"pelvis": pose, "torso": pose}).shape
+    (2, 2, 3)
+    """
     if not poses:
         return np.zeros((0, 0, 3))
     return np.stack([p[:, :3, 3] for p in poses.values()], axis=1)
@@ -212,6 +255,13 @@ def vertical(poses: dict[str, np.ndarray], /, *, axis: int | None = None) -> tup
 
     With ``axis`` given (from the force plates' surface, as for markers) only its sign is
     taken from the poses. Returns None when no upright segment is tracked.
+
+    Examples
+    --------
+    >>> y_up = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]])
+    >>> pelvis = np.tile(y_up, (3, 1, 1))  # its superior (z) axis along the lab's +Y
+    >>> vertical({"pelvis": pelvis}), vertical({"l_foot": pelvis}) is None
+    ((1, 1), True)
     """
     axes = [poses[s][:, :3, 2] for s in _UPRIGHT if s in poses]
     if not axes:
@@ -226,7 +276,16 @@ def vertical(poses: dict[str, np.ndarray], /, *, axis: int | None = None) -> tup
 
 
 def canonical(poses: dict, rotation: np.ndarray, scale: float, /) -> dict[str, np.ndarray]:
-    """Poses in the canonical lab frame: origins in metres, both origin and axes rotated."""
+    """Poses in the canonical lab frame: origins in metres, both origin and axes rotated.
+
+    Examples
+    --------
+    >>> pose = np.tile(np.eye(4), (1, 1, 1))
+    >>> pose[0, :3, 3] = [0.0, 950.0, 0.0]  # mm, Y up
+    >>> y_to_z = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
+    >>> canonical({"pelvis": pose}, y_to_z, 0.001)["pelvis"][0, :3, 3]
+    array([0.  , 0.  , 0.95])
+    """
     out = {}
     for name, pose in poses.items():
         new = np.array(pose, dtype=float)
@@ -242,6 +301,12 @@ def landmark_params(raw: dict, scale: float, /) -> dict[str, np.ndarray]:
     """THEIA3D heel positions (3,) and toe lengths (1,) in metres, where the file has them.
 
     Theia3D writes some of these as numbers and some as strings ('0.060970').
+
+    Examples
+    --------
+    >>> raw = {"params": {"THEIA3D": {"LTOE_LENGTH": ["60.97"], "RTOE_LENGTH": ["n/a"]}}}
+    >>> landmark_params(raw, 0.001)
+    {'LTOE_LENGTH': array([0.06097])}
     """
     out = {}
     for key in LANDMARK_PARAMS:
