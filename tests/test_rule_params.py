@@ -79,3 +79,24 @@ def test_a_setting_reruns_only_what_uses_it(finished_run, edit, changed, downstr
     assert params_changed == changed
     assert set(jobs) == changed | downstream
     assert jobs.get("report_table", 0) <= 1  # the changed statistic's page only
+
+
+def test_merged_jobs_give_each_file_its_own_caption(finished_run):
+    # One job draws every waveform figure and one writes every table page, so their report
+    # captions are written per file while the DAG is built (caption_file in common.smk).
+    import jinja2
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
+    captions = finished_run / ".snakemake" / "lbprun" / "captions"
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)  # as Snakemake's report
+    snakemake_ns = type("Snakemake", (), {"config": config})
+    text = env.from_string((captions / "waveform_crp_deg.rst").read_text())
+    rendered = text.render(snakemake=snakemake_ns)
+    assert rendered.startswith("Mean crp_deg waveform of the healthy (blue) and lbp")
+    assert "continuous relative phase" in rendered  # the crp-only sentence
+    assert ".. include:: results/report/notes/waveform_crp_deg.rst" in rendered
+    vgrf = env.from_string((captions / "waveform_vgrf_bw.rst").read_text())
+    assert "stance phase" in vgrf.render(snakemake=snakemake_ns)
+    page = env.from_string((captions / "table_mixed_models.rst").read_text())
+    assert "{" not in page.render(snakemake=snakemake_ns)
+    assert len(page.render(snakemake=snakemake_ns).split("\n\n")[0]) > 40  # the table's caption
