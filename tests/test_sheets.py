@@ -250,3 +250,47 @@ def test_a_comma_separated_sheet_is_told_sheets_are_tab_separated(tmp_path):
     schema = sheets.read_schema(SCHEMAS / "participants.schema.yaml")
     with pytest.raises(sheets.SheetError, match="Sheets are tab-separated; this one looks comma"):
         sheets.read_sheet(sheet, schema=schema)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "valid"),
+    [
+        ("trial", "run_2.5", True),
+        ("trial", "run 1", False),  # pattern
+        ("trial", "..", False),
+        ("subject", "", False),  # required
+        ("static", "", True),
+        ("speed_mps", "3.5", True),
+        ("speed_mps", "0", False),  # exclusiveMinimum
+        ("speed_mps", "fast", False),
+        ("speed_mps", "inf", False),
+        ("condition", "a/b", False),
+    ],
+)
+def test_column_check_agrees_with_the_row_check(tmp_path, column, value, valid):
+    # read_sheet checks each column's distinct values once (issue 16), and row by row only
+    # when something fails, for the message: both must agree on every kind of cell.
+    schema = sheets.read_schema(SCHEMAS / "trials.schema.yaml")
+    rows = {
+        "subject": "S1",
+        "trial": "t1",
+        "path": "a.c3d",
+        "condition": "c",
+        "static": "",
+        "speed_mps": "",
+    }
+    table = pd.DataFrame([rows, rows | {"trial": "t2", column: value}], dtype=str)
+    numeric = ["speed_mps"]
+    assert sheets._all_rows_valid(table, schema=schema, numeric=numeric) is valid
+    path = tmp_path / "trials.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    if valid:
+        sheets.read_sheet(path, schema=schema)
+    else:
+        with pytest.raises(sheets.SheetError, match="line 3"):
+            sheets.read_sheet(path, schema=schema)
+
+
+def test_a_schema_with_other_keywords_is_checked_row_by_row():
+    schema = {"type": "object", "properties": {}, "if": {"required": ["a"]}}
+    assert not sheets._all_rows_valid(pd.DataFrame({"a": ["1"]}), schema=schema, numeric=[])
