@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,15 +38,10 @@ def no_slurm_controller_conf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     on CI once the SLURM tests have run: ``/etc/slurm/slurm.conf`` then names their stopped
     cluster), ``scontrol`` retries for ``MessageTimeout`` (10 s by default) on every start.
     """
-    with socket.socket() as sock:  # a port nothing listens on: connecting is refused
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     conf = tmp_path_factory.mktemp("no_slurm") / "slurm.conf"
+    # Port 1 (tcpmux) is refused at once; whatever answers, MessageTimeout bounds the wait to 1 s.
     conf.write_text(
-        "ClusterName=none\n"
-        "SlurmctldHost=localhost(127.0.0.1)\n"
-        f"SlurmctldPort={port}\n"
-        "MessageTimeout=1\n"
+        "ClusterName=none\nSlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=1\nMessageTimeout=1\n"
     )
     return conf
 
