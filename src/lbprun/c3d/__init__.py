@@ -34,7 +34,8 @@ package so that the memory-capped reader process imports neither this package no
 :mod:`~lbprun.c3d.loader` (3 and assembly), :mod:`~lbprun.c3d.parameters` (C3D parameters:
 labels, events, metadata, FORCE_PLATFORM), :mod:`~lbprun.c3d.markers` (labels, model outputs,
 units, gaps), :mod:`~lbprun.c3d.axes` (the lab's vertical axis), :mod:`~lbprun.c3d.poses`
-(markerless segment poses). Force-plate physics lives in :mod:`lbprun.plates`.
+(markerless segment poses), :mod:`~lbprun.c3d.records` (what :func:`load` returns). Force-plate
+physics lives in :mod:`lbprun.plates`, :class:`C3DError` in :mod:`lbprun.errors`.
 """
 
 from lbprun.c3d.loader import load

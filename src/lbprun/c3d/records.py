@@ -1,4 +1,8 @@
-"""What :func:`lbprun.c3d.load` returns (:class:`Trial`, :class:`Event`) and its error."""
+"""What :func:`lbprun.c3d.load` returns: :class:`Trial` and :class:`Event`.
+
+Its error, :class:`C3DError`, is defined with lbprun's other bad-input errors
+in :mod:`lbprun.errors`.
+"""
 
 from __future__ import annotations
 
