@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from lbprun import registry
 
@@ -108,6 +107,8 @@ def _mean_and_sd(values: np.ndarray) -> tuple[float, float]:
 
 def _numeric_row(name: str, x: np.ndarray, y: np.ndarray) -> dict:
     """Mean ± SD per group, Welch difference [95 % CI] and p for one characteristic."""
+    import scipy.stats  # here: the report, summary and outcome-table jobs need no scipy.stats
+
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
     (mx, sx), (my, sy) = _mean_and_sd(x), _mean_and_sd(y)
     places = decimals(_spread(sx, sy))
@@ -125,6 +126,8 @@ def _numeric_row(name: str, x: np.ndarray, y: np.ndarray) -> dict:
 
 def _category_row(name: str, x: pd.Series, y: pd.Series) -> dict:
     """Count each level ("F 5 / M 7"); p from Fisher exact (2×2) or chi-squared."""
+    import scipy.stats  # as in _numeric_row
+
     levels = sorted(set(x.dropna().astype(str)) | set(y.dropna().astype(str)))
     counts = np.array([[int((s.astype(str) == level).sum()) for level in levels] for s in (x, y)])
     row = {"characteristic": PARTICIPANT_LABELS.get(name, name),
