@@ -439,7 +439,10 @@ def _check_fuzz(counts: dict) -> None:
     print("\nfuzz summary:", counts)
     assert counts["slowest_s"] < VARIANT_LIMIT_S, counts
     assert counts["reader_crash"] == 0, counts  # every crash of ezc3d is predicted, not met
-    assert counts["worker_peak_virtual_mb"] * 1024**2 < GIGABYTE
+    # RLIMIT_AS is the guarantee: the worker's address space never passes the cap. It can reach
+    # it exactly, when ezc3d's allocation for a huge declared size is refused at the limit (that
+    # variant then fails with one sentence, counted above).
+    assert counts["worker_peak_virtual_mb"] * 1024**2 <= GIGABYTE, counts
     assert counts["loaded"] and counts["error"]
 
 
