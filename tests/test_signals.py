@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.signal
 from scipy.signal import hilbert
 
 from lbprun.signals import (
@@ -188,6 +189,25 @@ def test_filter_does_not_mutate_and_keeps_all_nan_columns():
     np.testing.assert_array_equal(x, before)
     assert np.isnan(y[:, 1]).all()
     assert not np.isnan(y[:, 0]).any()
+
+
+@pytest.mark.parametrize("order", [2, 4, 6])
+def test_zero_lag_pass_is_scipys_sosfiltfilt_bit_for_bit(order):
+    # the cached initial state must change nothing: same bits as scipy, every shape and length
+    from lbprun.signals import _lowpass_sos, _padlen, _sosfiltfilt
+
+    rng = np.random.default_rng(order)
+    for fs, cutoff in ((100.0, 10.0), (200.0, 15.0), (1000.0, 50.0)):
+        sos = _lowpass_sos(fs, cutoff, order)
+        for n in (_padlen(sos) + 1, 40, 257, 2000):
+            for shape in ((n,), (n, 1), (n, 7)):
+                x = np.cumsum(rng.standard_normal(shape), axis=0)
+                ours = _sosfiltfilt(sos, x, axis=0)
+                theirs = scipy.signal.sosfiltfilt(sos, x, axis=0)
+                assert ours.shape == theirs.shape
+                assert ours.tobytes() == np.ascontiguousarray(theirs).tobytes()
+        with pytest.raises(ValueError, match="padlen"):
+            _sosfiltfilt(sos, np.zeros(_padlen(sos)), axis=0)
 
 
 def test_filter_rejects_cutoff_above_nyquist():
