@@ -270,6 +270,31 @@ def test_rigid_fit_and_cluster_reconstruction():
     assert np.isnan(reconstruct_points(static_cluster, np.tile(point, (10, 1, 1)), cur)[3]).all()
 
 
+def test_rigid_fit_rotation_is_the_einsum_product_bit_for_bit():
+    # fit_rigid forms U @ Vt without einsum (issue 16): same bits as the einsum formulation,
+    # with reflections, an identity (exact zeros), degenerate and incomplete frames
+    def einsum_fit(ref, cur):
+        cross = np.einsum("nmi,mj->nij", cur - cur.mean(axis=1)[:, None], ref - ref.mean(axis=0))
+        bad = ~np.isfinite(cross).all(axis=(1, 2))
+        cross[bad] = np.eye(3)
+        u, _, vt = np.linalg.svd(cross)
+        u[:, :, 2] *= np.linalg.det(np.einsum("nij,njk->nik", u, vt))[:, None]
+        rot = np.einsum("nij,njk->nik", u, vt)
+        rot[bad] = np.nan
+        return rot, cur.mean(axis=1) - np.einsum("nij,j->ni", rot, ref.mean(axis=0))
+
+    rng = np.random.default_rng(16)
+    for m in (3, 4, 5):
+        ref = rng.normal(0, 0.1, (m, 3))
+        cur = rng.normal(0, 0.1, (3000, m, 3))  # half of them reflections
+        cur[:1000] = ref + rng.normal(0, 1e-3, (1000, m, 3))  # near-rigid
+        cur[1000:1010] = 0.0
+        cur[1010:1020] = ref
+        cur[1020:1030, 0] = np.nan
+        for ours, theirs in zip(fit_rigid(ref, cur), einsum_fit(ref, cur), strict=True):
+            assert ours.tobytes() == theirs.tobytes()
+
+
 class _Markers:
     """The little of a Trial that cluster calibration reads: labels, markers and a path."""
 

@@ -119,9 +119,13 @@ def fit_rigid(reference: np.ndarray, current: np.ndarray, /) -> tuple[np.ndarray
     bad = ~np.isfinite(cross).all(axis=(1, 2))
     cross[bad] = np.eye(3)
     u, _, vt = np.linalg.svd(cross)
-    det = np.linalg.det(np.einsum("nij,njk->nik", u, vt))
-    u[:, :, 2] *= det[:, None]
-    rot = np.einsum("nij,njk->nik", u, vt)
+    # einsum("nij,njk->nik", u, vt), before and after u's last column is scaled by the
+    # determinant, bit for bit: einsum adds the three products in order to a zero (so never
+    # gives -0.0), and the first two are the same both times; `@` would call BLAS (fused
+    # multiply-adds, other bits).
+    first_two = u[:, :, 0, None] * vt[:, None, 0, :] + u[:, :, 1, None] * vt[:, None, 1, :]
+    det = np.linalg.det(first_two + u[:, :, 2, None] * vt[:, None, 2, :] + 0.0)
+    rot = first_two + (u[:, :, 2] * det[:, None])[:, :, None] * vt[:, None, 2, :] + 0.0
     rot[bad] = np.nan
     return rot, cur_mean - np.einsum("nij,j->ni", rot, ref_mean)
 
