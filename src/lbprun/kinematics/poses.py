@@ -70,8 +70,13 @@ def orthonormal(rot: np.ndarray, /) -> np.ndarray:
     ok = np.isfinite(rot).all(axis=(-2, -1))
     if ok.any():
         u, _, vt = np.linalg.svd(rot[ok])
+        product = u @ vt
+        sign = np.sign(np.linalg.det(product))
+        if (sign == 1.0).all():  # u times ones is u: the same product (filtered poses)
+            out[ok] = product
+            return out
         fix = np.ones((int(ok.sum()), 3))
-        fix[:, 2] = np.sign(np.linalg.det(u @ vt))
+        fix[:, 2] = sign
         out[ok] = (u * fix[:, None, :]) @ vt
     return out
 
