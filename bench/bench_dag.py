@@ -19,7 +19,10 @@ when a controller answers, up to its 10 s timeout when none does. Both variants 
 measured: as the machine is, and with a failing ``scontrol`` first on PATH (as on a machine
 without SLURM); the target applies to the latter, the lbprun-specific cost to both.
 
+Each line also gives the median CPU time (user + system) and peak RSS of the dry run.
+
 Usage: python bench/bench_dag.py [--trials N] [--repeats N] [--cache DIR] [--corpus DIR]
+       [--no-probe]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -87,15 +91,26 @@ def fake_cohort(n_trials: int, *, cache: Path, corpus: Path) -> Path:
     return root
 
 
-def dry_run(snakefile: Path, workdir: Path, *extra: str, env: dict | None = None) -> float:
-    """Wall seconds of one ``snakemake -n`` (its output read and discarded, as a user would)."""
+def dry_run(
+    snakefile: Path, workdir: Path, *extra: str, env: dict | None = None
+) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one ``snakemake -n``.
+
+    Its output is read and discarded, as a user would. CPU (user + system of the Snakemake
+    process and its children) moves far less than wall time on a shared machine.
+    """
     cmd = [str(SNAKEMAKE), "-n", "-s", str(snakefile), "--directory", str(workdir), *extra]
     start = time.perf_counter()
-    run = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    seconds = time.perf_counter() - start
-    if run.returncode != 0:
-        raise SystemExit(f"dry run failed: {' '.join(cmd)}\n{(run.stdout + run.stderr)[-2000:]}")
-    return seconds
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            out.seek(0)
+            tail = out.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"dry run failed: {' '.join(cmd)}\n{tail}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -104,6 +119,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--no-probe", action="store_true", help="skip the as-is variant (SLURM probe) if any"
+    )
     args = parser.parse_args()
     root = fake_cohort(args.trials, cache=args.cache, corpus=args.corpus)
     trivial = args.cache / "dag-trivial"
@@ -113,25 +131,40 @@ def main() -> None:
     envs = {"as is": None}
     if shutil.which("scontrol"):
         envs = {"no SLURM probe": no_slurm_env(args.cache), "as is (SLURM probe)": None}
+        if args.no_probe:
+            del envs["as is (SLURM probe)"]
     runs = {}
     for label, env in envs.items():
         runs[(label, "baseline")] = partial(dry_run, trivial / "Snakefile", trivial, env=env)
         runs[(label, "lbprun")] = partial(dry_run, REPO / "Snakefile", root, *config, env=env)
-    times: dict[tuple, list[float]] = {key: [] for key in runs}
+    times: dict[tuple, list[tuple]] = {key: [] for key in runs}
+    load = os.getloadavg()[0]
     for _ in range(args.repeats):
         for key, fn in runs.items():
             times[key].append(fn())
-    medians = {key: statistics.median(t) for key, t in times.items()}
-    print(f"snakemake -n, median of {args.repeats} (load average {os.getloadavg()[0]:.1f}):")
+    # per run: wall, CPU, peak RSS; the median of each
+    medians = {
+        key: [statistics.median(col) for col in zip(*rows, strict=True)]
+        for key, rows in times.items()
+    }
+    print(
+        f"snakemake -n, median of {args.repeats} (load average {load:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after):"
+    )
     for label in envs:
-        base, dag = medians[(label, "baseline")], medians[(label, "lbprun")]
-        print(f"[{label}] trivial 1-rule Snakefile (baseline) {base:6.2f} s")
+        (base, base_cpu, base_rss) = medians[(label, "baseline")]
+        (dag, dag_cpu, dag_rss) = medians[(label, "lbprun")]
+        print(
+            f"[{label}] trivial 1-rule Snakefile (baseline) {base:6.2f} s"
+            f"   CPU {base_cpu:5.2f} s   peak RSS {base_rss:4.0f} MB"
+        )
         print(
             f"[{label}] lbprun, {args.trials} trials {dag:6.2f} s   ratio {dag / base:5.2f}x"
-            f"   (+{dag - base:.2f} s)"
+            f"   (+{dag - base:.2f} s)   CPU {dag_cpu:5.2f} s (+{dag_cpu - base_cpu:.2f} s)"
+            f"   peak RSS {dag_rss:4.0f} MB"
         )
     label = next(iter(envs))
-    dag, base = medians[(label, "lbprun")], medians[(label, "baseline")]
+    dag, base = medians[(label, "lbprun")][0], medians[(label, "baseline")][0]
     verdict = "ok" if dag <= TARGET_S else "OVER TARGET"
     print(
         f"RESULT dry run {args.trials} trials [{label}]: {dag:.2f} s = {dag / base:.2f}x the "

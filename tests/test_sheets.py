@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -87,6 +88,53 @@ def test_huge_and_missing_files_are_rejected_but_unreadable_ones_pass(tmp_path):
         _load(config)
     target.write_bytes(b"")  # a broken trial: listed in failed_trials.csv, not a sheet error
     assert len(_load(config)[1]) == 2
+
+
+def _resolve_as_before(data_dir: str, relpath: str) -> str:
+    """The general rule (join, normalise, refuse what lands outside), as it was before issue 16."""
+    base = os.path.normpath(data_dir)
+    full = os.path.normpath(os.path.join(base, relpath))
+    rel = os.path.relpath(full, base)
+    if rel in (os.curdir, os.pardir) or rel.startswith(os.pardir + os.sep):
+        raise sheets.SheetError(f"path {relpath!r} escapes data_dir {data_dir!r}.")
+    return full
+
+
+@pytest.mark.parametrize("data_dir", ["data", "data/", "./data", "../data", "/srv/data", ".", "/"])
+def test_sheet_paths_resolve_as_the_general_rule_does(data_dir):
+    # Plain paths take a shortcut (issue 16): same path, same refusals, for every form.
+    relpaths = ["s01/run.c3d", "run.c3d", "s01//run.c3d", "./s01/run.c3d", "s01/./run.c3d",
+                "s01/../s02/run.c3d", "s01/", "...", "..run.c3d", "s01/...c3d", "a b/ü.c3d",
+                "../x.c3d", "s01/../../x.c3d", "..", ".", "", "/etc/passwd", "/srv/data/s01/r.c3d",
+                f"{os.path.abspath(data_dir)}/s01/run.c3d"]  # fmt: skip
+    for relpath in relpaths:
+        try:
+            expected = _resolve_as_before(data_dir, relpath)
+        except sheets.SheetError as err:
+            with pytest.raises(sheets.SheetError) as got:
+                sheets.resolve_inside(data_dir, relpath)
+            assert str(got.value) == str(err), relpath
+            continue
+        assert sheets.resolve_inside(data_dir, relpath) == Path(expected), relpath
+        assert str(sheets.resolve_inside(data_dir, relpath)) == expected, relpath
+
+
+def test_only_a_regular_file_passes_the_file_check(tmp_path):
+    good = tmp_path / "good.c3d"
+    good.write_bytes(C3D_HEADER)
+    (tmp_path / "link.c3d").symlink_to(good)
+    sheets.check_c3d_file(good, max_mb=1)
+    sheets.check_c3d_file(str(tmp_path / "link.c3d"), max_mb=1)  # a link to a file: its file
+    (tmp_path / "folder.c3d").mkdir()
+    (tmp_path / "broken.c3d").symlink_to(tmp_path / "gone.c3d")
+    (tmp_path / "loop.c3d").symlink_to(tmp_path / "loop.c3d")
+    for name in ("gone.c3d", "folder.c3d", "broken.c3d", "loop.c3d", "good.c3d/x.c3d"):
+        with pytest.raises(sheets.SheetError) as err:
+            sheets.check_c3d_file(tmp_path / name, max_mb=1)
+        assert str(err.value) == f"{tmp_path / name}: file does not exist.", name
+    with pytest.raises(sheets.SheetError) as err:
+        sheets.check_c3d_file(str(good), max_mb=0.0001)
+    assert str(err.value) == f"{good}: 0 MB is above max_c3d_mb (0.0001 MB)."
 
 
 def test_generated_paths_are_not_opened_but_still_confined(tmp_path):
@@ -196,6 +244,21 @@ def test_trial_jobs_carry_mass_and_paths(tmp_path):
     }
 
 
+def test_trial_jobs_share_a_static_and_take_a_per_trial_marker_set(tmp_path):
+    trials = TRIALS.replace("condition\n", "condition\tstatic\tmarkerset\n")
+    trials = trials.replace("fast\n", "fast\tc3d/s1.c3d\t\n", 1).replace(
+        "fast\n", "fast\t./c3d//s1.c3d\tpig\n"
+    )
+    participants, table = _load(_cohort(tmp_path, trials=trials))
+    jobs = sheets.trial_jobs(
+        table, participants=participants, data_dir="data/", out_root="out/", markerset="auto"
+    )
+    assert [(j["path"], j["static"], j["markerset"], j["out_dir"]) for j in jobs] == [
+        ("data/c3d/s1.c3d", "data/c3d/s1.c3d", "auto", "out/S01/t1"),
+        ("data/c3d/s2.c3d", "data/c3d/s1.c3d", "pig", "out/S02/t1"),
+    ]
+
+
 def _config_defaults(schema: dict) -> dict:
     """Defaults of every schema key, nested."""
     out = {}
@@ -289,6 +352,28 @@ def test_column_check_agrees_with_the_row_check(tmp_path, column, value, valid):
     else:
         with pytest.raises(sheets.SheetError, match="line 3"):
             sheets.read_sheet(path, schema=schema)
+
+
+@pytest.mark.parametrize("sheet", ["participants", "trials"])
+def test_plain_text_columns_are_checked_as_jsonschema_checks_them(sheet):
+    # Text columns skip jsonschema's per-value walk (issue 16); the verdict must be the same
+    # for every value and every text column of the sheet schemas, and for length limits.
+    import jsonschema
+
+    schema = sheets.read_schema(SCHEMAS / f"{sheet}.schema.yaml")
+    values = ["S01", "s_1.a-b", "", ".", "..", "...", ".a", "a b", "a/b", "ü", "S01\n",
+              "x" * 300, "a;b", "$(x)", "run+2", "c3d/s1.c3d", "-", "1", "\t"]  # fmt: skip
+    extra = {"short": {"type": "string", "minLength": 2, "maxLength": 3, "default": ""}}
+    checked = 0
+    for name, subschema in (schema["properties"] | extra).items():
+        if subschema.get("type") != "string":
+            continue
+        for value in values:
+            expected = jsonschema.Draft202012Validator(subschema).is_valid(value)
+            assert sheets._plain_strings_valid([value], subschema) is expected, (name, value)
+            checked += 1
+    assert checked >= 3 * len(values)
+    assert sheets._plain_strings_valid(["a"], {"type": "string", "format": "date"}) is None
 
 
 def test_a_schema_with_other_keywords_is_checked_row_by_row():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -121,3 +122,43 @@ def test_spm_clusters_is_the_configured_tests_in_order(nonparametric):
         expected.append(stats.spm_waveforms(only_pelvis, method="nonparametric", iterations=100))
     pd.testing.assert_frame_equal(result, pd.concat(expected, ignore_index=True))
     assert result["method"].tolist() == ["parametric", "nonparametric"][: len(expected)]
+
+
+def test_inputs_stamp_is_dated_like_its_newest_file_and_changes_with_a_file(tmp_path):
+    # One stamp stands for a batch's C3D files in Snakemake's DAG (issue 16): it must make the
+    # batch rerun exactly when a file newer than its output appears, as the files would.
+    files = [tmp_path / "a.c3d", tmp_path / "b.c3d"]
+    for i, path in enumerate(files):
+        path.write_bytes(b"x" * (i + 1))
+        os.utime(path, ns=(10**18 + i, 10**18 + i))
+    stamp = tmp_path / "inputs" / "b0000.tsv"
+    names = [str(p) for p in files]
+    assert steps.inputs_stamp(stamp, names) == str(stamp)
+    assert stamp.read_text() == f"{files[0]}\t1\t{10**18}\n{files[1]}\t2\t{10**18 + 1}\n"
+    assert stamp.stat().st_mtime_ns == 10**18 + 1
+    inode = stamp.stat().st_ino
+    steps.inputs_stamp(stamp, names)  # nothing changed: not rewritten, date kept
+    assert (stamp.stat().st_ino, stamp.stat().st_mtime_ns) == (inode, 10**18 + 1)
+    os.utime(stamp, ns=(5, 5))  # a stamp touched by hand gets its date back
+    steps.inputs_stamp(stamp, names)
+    assert stamp.stat().st_mtime_ns == 10**18 + 1
+
+    files[0].write_bytes(b"new")  # edited now: the stamp follows it
+    steps.inputs_stamp(stamp, names)
+    assert stamp.stat().st_mtime_ns == files[0].stat().st_mtime_ns > 10**18 + 1
+    assert f"{files[0]}\t3\t{files[0].stat().st_mtime_ns}\n" in stamp.read_text()
+
+    # A symbolic link counts with the newer of its own date and its target's (as Snakemake).
+    link = tmp_path / "link.c3d"
+    link.symlink_to(files[1])
+    os.utime(link, ns=(2 * 10**18, 2 * 10**18), follow_symlinks=False)
+    steps.inputs_stamp(stamp, [str(link)])
+    assert stamp.read_text() == f"{link}\t2\t{2 * 10**18}\n"
+    assert stamp.stat().st_mtime_ns == 2 * 10**18
+
+    # A file gone since the sheets were checked is listed as such; a job's re-read writes nothing.
+    steps.inputs_stamp(stamp, [str(tmp_path / "gone.c3d"), str(files[1])])
+    assert stamp.read_text().splitlines()[0] == f"{tmp_path / 'gone.c3d'}\tmissing"
+    other = tmp_path / "inputs" / "b0001.tsv"
+    assert steps.inputs_stamp(other, names, write=False) == str(other)
+    assert not other.exists()

@@ -12,9 +12,11 @@ hostile or mistyped sheet cannot name a path outside ``results/`` or smuggle a c
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import stat
 from pathlib import Path
 
 import jsonschema
@@ -44,7 +46,10 @@ def read_schema(path: str | Path, /) -> dict:
     dict
         The schema.
     """
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    # libyaml's parser where PyYAML has it (same safe constructor, ~10x faster): the config
+    # schema is read on every DAG build (issue 16).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
 
 
 def validate_config(config: dict, /, *, schema: dict) -> None:
@@ -171,10 +176,41 @@ def _all_rows_valid(table: pd.DataFrame, /, *, schema: dict, numeric: list) -> b
                 return False
             if not all(math.isfinite(v) for v in values):
                 return False
-        every = {"type": "array", "items": subschema}
-        if not jsonschema.Draft202012Validator(every).is_valid(values):
+        if not _values_valid(values, subschema):
             return False
     return True
+
+
+def _values_valid(values: list, subschema: dict, /) -> bool:
+    """Whether every value passes a column's schema (a plain text schema without jsonschema)."""
+    plain = _plain_strings_valid(values, subschema)
+    if plain is not None:
+        return plain
+    return jsonschema.Draft202012Validator({"type": "array", "items": subschema}).is_valid(values)
+
+
+# Keywords of a plain text column's schema, checked without jsonschema's per-value walk.
+_PLAIN_STRING_KEYWORDS = frozenset(
+    {"type", "pattern", "minLength", "maxLength", "description", "title", "default"}
+)
+
+
+def _plain_strings_valid(values: list, subschema: dict, /) -> bool | None:
+    """Whether all ``values`` pass a plain text schema; None for any other kind of schema.
+
+    ``type: string`` with ``pattern`` (``re.search``), ``minLength`` and ``maxLength`` (code
+    points) is what jsonschema checks for these keywords, one value at a time (~10 us each):
+    a 10,000-trial sheet has 10,000 distinct paths (issue 16). A failure is then reported by
+    the row check (jsonschema), so the message is jsonschema's either way.
+    """
+    if subschema.get("type") != "string" or set(subschema) - _PLAIN_STRING_KEYWORDS:
+        return None
+    search = re.compile(subschema["pattern"]).search if "pattern" in subschema else None
+    low, high = subschema.get("minLength", 0), subschema.get("maxLength", math.inf)
+    return all(
+        isinstance(v, str) and low <= len(v) <= high and (search is None or search(v))
+        for v in values
+    )
 
 
 def _check_row(row: dict, /, *, path: Path, line: int, numeric: list, validator) -> None:
@@ -289,12 +325,26 @@ def resolve_inside(data_dir: str | Path, relpath: str, /) -> Path:
     Traceback (most recent call last):
     lbprun.sheets.SheetError: path '../etc/passwd' escapes data_dir 'data'.
     """
-    base = os.path.normpath(data_dir)
+    return Path(_resolve_inside(os.path.normpath(data_dir), relpath, data_dir=data_dir))
+
+
+def _resolve_inside(base: str, relpath: str, /, *, data_dir: str | Path) -> str:
+    """:func:`resolve_inside` as a string, ``base`` being ``os.path.normpath(data_dir)``.
+
+    A plain relative path (no empty, ``.`` or ``..`` part) is joined as it is: the result is
+    what ``normpath(join(base, relpath))`` gives, and it cannot escape. Any other path takes
+    the general route. One call per sheet path while the DAG is built (issue 16).
+    """
+    parts = relpath.split("/")
+    if relpath[:1] != "/" and "" not in parts and "." not in parts and ".." not in parts:
+        if base == os.curdir:
+            return relpath
+        return base + relpath if base.endswith("/") else f"{base}/{relpath}"
     full = os.path.normpath(os.path.join(base, relpath))
     rel = os.path.relpath(full, base)
     if rel in (os.curdir, os.pardir) or rel.startswith(os.pardir + os.sep):
         raise SheetError(f"path {relpath!r} escapes data_dir {str(data_dir)!r}.")
-    return Path(full)
+    return full
 
 
 def check_c3d_file(path: str | Path, /, *, max_mb: float) -> None:
@@ -316,12 +366,19 @@ def check_c3d_file(path: str | Path, /, *, max_mb: float) -> None:
     SheetError
         Missing file (or not a regular file), or a file above ``max_mb`` (never read).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SheetError(f"{path}: file does not exist.")
-    size = path.stat().st_size
-    if size > max_mb * 1e6:
-        raise SheetError(f"{path}: {size / 1e6:.0f} MB is above max_c3d_mb ({max_mb:g} MB).")
+    try:
+        info = os.stat(path)  # one call: what Path.is_file() and Path.stat() each asked
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        info = None
+    except OSError as err:
+        if err.errno not in (errno.ELOOP, errno.EBADF):  # as Path.is_file(): others propagate
+            raise
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        raise SheetError(f"{Path(path)}: file does not exist.")
+    if info.st_size > max_mb * 1e6:
+        size = info.st_size
+        raise SheetError(f"{Path(path)}: {size / 1e6:.0f} MB is above max_c3d_mb ({max_mb:g} MB).")
 
 
 def check_trials(
@@ -360,31 +417,39 @@ def check_trials(
     _duplicates(table, keys=["subject", "trial"], path=path)
     known = set(participants["subject"])
     conditions = config.get("conditions") or []
-    for i, row in enumerate(table.to_dict("records")):
-        where = f"{path}, line {i + _HEADER_LINES}"
-        if row["subject"] not in known:
+    base = os.path.normpath(config["data_dir"])
+    checked = set()  # sheet paths already found good (a static serves many trials)
+    columns = [_column(table, col) for col in ("subject", "condition", "path", "static")]
+    rows = zip(*columns, strict=True)
+    for i, (subject, condition, *files) in enumerate(rows):
+        if subject not in known:
             raise SheetError(
-                f"{where}: subject {row['subject']!r} is not in the participants sheet."
+                f"{path}, line {i + _HEADER_LINES}: subject {subject!r} is not in the "
+                "participants sheet."
             )
-        if conditions and row["condition"] not in conditions:
+        if conditions and condition not in conditions:
             raise SheetError(
-                f"{where}: condition {row['condition']!r} is not in config conditions "
-                f"({', '.join(conditions)})."
+                f"{path}, line {i + _HEADER_LINES}: condition {condition!r} is not in config "
+                f"conditions ({', '.join(conditions)})."
             )
-        for col in ("path", "static"):
+        for col, relpath in zip(("path", "static"), files, strict=True):
+            if not relpath or relpath in checked:
+                continue
             try:
-                _check_trial_file(row.get(col) or "", config=config, generated=generated)
+                full = _resolve_inside(base, relpath, data_dir=config["data_dir"])
+                if not generated:
+                    check_c3d_file(full, max_mb=config["max_c3d_mb"])
             except SheetError as err:
+                where = f"{path}, line {i + _HEADER_LINES}"
                 raise SheetError(f"{where}: column '{col}': {err}") from None
+            checked.add(relpath)
 
 
-def _check_trial_file(relpath: str, /, *, config: dict, generated: bool) -> None:
-    """Check one sheet path against ``data_dir`` and, unless generated, the file itself."""
-    if not relpath:
-        return
-    full = resolve_inside(config["data_dir"], relpath)
-    if not generated:
-        check_c3d_file(full, max_mb=config["max_c3d_mb"])
+def _column(table: pd.DataFrame, col: str, /) -> list:
+    """One column as a list (``""`` where blank, or for every row if the column is absent)."""
+    if col not in table.columns:
+        return [""] * len(table)
+    return [value or "" for value in table[col].tolist()]
 
 
 def load_sheets(
@@ -555,7 +620,13 @@ def check_outputs(outputs: dict, /, *, inputs: list, results: str | Path) -> Non
     Traceback (most recent call last):
     lbprun.sheets.SheetError: rule demo would write 'data/s1.c3d', outside output_dir 'results'; ...
     """
-    outside = [os.path.abspath(p) for p in inputs if not _inside(p, results)]
+    folder = os.path.abspath(results)
+    inside = folder.rstrip(os.sep) + os.sep
+    outside = [
+        full
+        for full in map(os.path.abspath, inputs)
+        if not (full == folder or full.startswith(inside))  # _inside, one abspath per input
+    ]
     for rule, patterns in outputs.items():
         for pattern in map(str, patterns):
             bad = _output_outside(pattern, outside=outside, results=results)
@@ -641,19 +712,28 @@ def trial_jobs(
         ``markerset``, ``condition`` (plain str/float/None, so they can be job params).
     """
     mass = dict(zip(participants["subject"], participants["mass_kg"], strict=True))
-    jobs = []
-    for row in batch.to_dict("records"):
-        static = row.get("static") or ""
-        jobs.append(
-            {
-                "subject": row["subject"],
-                "trial": row["trial"],
-                "path": resolve_inside(data_dir, row["path"]).as_posix(),
-                "out_dir": (Path(out_root) / row["subject"] / row["trial"]).as_posix(),
-                "static": resolve_inside(data_dir, static).as_posix() if static else None,
-                "mass_kg": float(mass[row["subject"]]),
-                "markerset": row.get("markerset") or markerset,
-                "condition": row["condition"],
-            }
-        )
-    return jobs
+    base = os.path.normpath(data_dir)
+    out = Path(out_root).as_posix()  # + subject + trial: ids are plain names (SAFE_LABEL)
+    out = "" if out == "." else out if out.endswith("/") else f"{out}/"
+    resolved = {}  # sheet path -> data path (a static serves many trials)
+
+    def inside(relpath: str) -> str:
+        if relpath not in resolved:
+            resolved[relpath] = _resolve_inside(base, relpath, data_dir=data_dir)
+        return resolved[relpath]
+
+    names = ("subject", "trial", "path", "static", "markerset", "condition")
+    columns = [_column(batch, name) for name in names]
+    return [
+        {
+            "subject": subject,
+            "trial": trial,
+            "path": inside(relpath),
+            "out_dir": f"{out}{subject}/{trial}",
+            "static": inside(static) if static else None,
+            "mass_kg": float(mass[subject]),
+            "markerset": own_set or markerset,
+            "condition": condition,
+        }
+        for subject, trial, relpath, static, own_set, condition in zip(*columns, strict=True)
+    ]

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ __all__ = [
     "MANIFEST_COLUMNS",
     "batch_manifest",
     "demo_mismatch",
+    "inputs_stamp",
     "outcomes_to_test",
     "provenance_record",
     "provenance_text",
@@ -55,6 +57,77 @@ def replace_text(path: str | os.PathLike, text: str, /) -> None:
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def inputs_stamp(stamp: str | os.PathLike, files: Iterable[str], /, *, write: bool = True) -> str:
+    r"""One file standing for many inputs: each file's size and time, dated like the newest.
+
+    A batch job declares this stamp as its input instead of its trials' C3D files: Snakemake
+    spends ~0.1 ms per declared input while it builds the DAG (a 10,000-trial dry run, issue
+    16). The stamp lists each file with its size and modification time (of the file or, for a
+    symbolic link, of the link or its target, whichever is newer, as Snakemake would take it),
+    is rewritten only when that list changes, and is then dated like the newest file. So:
+
+    - a file newer than the batch's output makes the stamp newer too: the batch reruns, as it
+      did with the files declared (an edited, replaced or touched C3D);
+    - an unchanged study leaves the stamp as it was: nothing reruns;
+    - a file swapped for an older one changes the list but not the date: as with the files
+      declared, Snakemake's time check does not rerun the batch for it.
+
+    Parameters
+    ----------
+    stamp : path-like
+        The stamp (its folder is created).
+    files : iterable of str
+        The batch's input files (checked to exist before; one missing now is listed as such).
+    write : bool, optional
+        False: only return the path (a job re-reading the workflow must not rewrite it).
+
+    Returns
+    -------
+    str
+        ``stamp``, as a string.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "a.c3d").write_bytes(b"ab")
+    2
+    >>> os.utime(folder / "a.c3d", ns=(1_000_000_000, 1_000_000_000))
+    >>> path = inputs_stamp(folder / "inputs" / "b0000.tsv", [str(folder / "a.c3d")])
+    >>> Path(path).read_text().split("\t")[1:]
+    ['2', '1000000000\n']
+    >>> os.stat(path).st_mtime_ns
+    1000000000
+    """
+    if not write:
+        return os.fspath(stamp)
+    lines, newest = [], 0
+    for name in files:
+        try:
+            info = os.lstat(name)
+            mtime = info.st_mtime_ns
+            if stat.S_ISLNK(info.st_mode):
+                info = os.stat(name)
+                mtime = max(mtime, info.st_mtime_ns)
+        except OSError:
+            lines.append(f"{name}\tmissing\n")
+            continue
+        newest = max(newest, mtime)
+        lines.append(f"{name}\t{info.st_size}\t{mtime}\n")
+    text = "".join(lines)
+    path = Path(stamp)
+    try:
+        same = path.read_text(encoding="utf-8") == text
+    except OSError:
+        same = False
+    if not same:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_text(path, text)
+    if not same or path.stat().st_mtime_ns != newest:
+        os.utime(path, ns=(newest, newest))
+    return os.fspath(stamp)
 
 
 def batch_manifest(jobs: Sequence[Mapping], results: Sequence[Mapping], /) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 # column, an unknown group label, a hostile path, a missing file, an output folder overlapping
 # the data or a run already in progress stops the run before any job starts. The checks live in
 # lbprun.sheets and lbprun.study (tested without Snakemake).
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -50,6 +51,10 @@ JOBS = sheets.batches(
     ),
     batch_size=config["batch_size"],
 )
+# One folder of batch input stamps per output folder (see batch_inputs).
+INPUT_STAMPS = Path(
+    ".snakemake", "lbprun", "inputs", hashlib.sha256(os.path.abspath(RESULTS).encode()).hexdigest()[:16]
+)
 FIGURE_FORMATS = ["pdf", "png", "svg"]
 TABLES = ["participants", "outcomes"]
 TABLE_FORMATS = ["csv", "md", "tex"]
@@ -84,13 +89,24 @@ def batch_jobs(wildcards):
 
 
 def batch_inputs(wildcards):
-    """The C3D files (trials and statics) of one batch: touching one reruns that batch only."""
+    """What a batch depends on: its C3D files (trials and statics), through one stamp.
+
+    Touching or editing one file reruns that batch only. A user's files stand behind one
+    stamp per batch (lbprun.steps.inputs_stamp: their sizes and times, dated like the newest;
+    in .snakemake, one folder per output folder), since Snakemake's cost per declared input
+    dominated a large cohort's DAG build (issue 16). The demo's files are declared themselves:
+    the demo rule makes them, so Snakemake must see them to run it first.
+    """
     files = []
     for job in batch_jobs(wildcards):
         files.append(job["path"])
         if job["static"]:
             files.append(job["static"])
-    return sorted(set(files))
+    files = sorted(set(files))
+    if DEMO:
+        return files
+    stamp = Path(INPUT_STAMPS, f"{wildcards.batch}.tsv")
+    return steps.inputs_stamp(stamp, files, write=workflow.is_main_process)
 
 
 def batch_manifests():

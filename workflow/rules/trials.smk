@@ -7,11 +7,13 @@
 # Why no checkpoint: batch membership is a pure function of the trials sheet sorted by subject
 # and trial (lbprun.sheets.batches), so the whole DAG is known when Snakemake starts.
 #
-# What Snakemake tracks: each batch job's inputs are exactly its trials' C3D files (and
-# statics), its params are its trials' job descriptions (path, mass, marker set, condition)
-# and the processing settings, and its output is a manifest (results/batches/{batch}.tsv)
-# listing each trial's output folder, status and the sha256 of its C3D. Touching or editing one
-# trial therefore reruns only its batch, then the gathers downstream. The per-trial files
+# What Snakemake tracks: each batch job's input stands for exactly its trials' C3D files (and
+# statics): one stamp listing their sizes and times, dated like the newest (batch_inputs in
+# common.smk; the demo's generated files are declared themselves); its params are its trials'
+# job descriptions (path, mass, marker set, condition) and the processing settings, and its
+# output is a manifest (results/batches/{batch}.tsv) listing each trial's output folder, status
+# and the sha256 of its C3D. Touching or editing one trial therefore reruns only its batch,
+# then the gathers downstream. The per-trial files
 # (results/trials/{subject}/{trial}/...) are written atomically by lbprun.trial and are not
 # declared as outputs: Snakemake outputs cannot vary in number per job of one rule, and one rule
 # per batch would slow DAG construction for large cohorts. The manifest is written last, so an
