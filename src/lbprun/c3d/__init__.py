@@ -14,10 +14,15 @@ How a file is read, and why:
    an error here, because ezc3d would silently return fewer frames. The parameter section's
    records are walked too (~50 µs): a parameter declaring more than 7 dimensions or more bytes
    than the file holds would send ezc3d into an endless loop or a huge allocation.
-2. ezc3d (or, for what it refuses -- MIPS byte order, float ANALOG:OFFSET -- the pure-Python
-   ``c3d`` package) runs in one persistent worker process, ``python -m lbprun._c3d_worker``,
-   with an address-space limit (1 GB); a read that segfaults, hangs past its timeout (3 s plus
-   1 s per MB) or exhausts memory becomes a C3DError and the worker is restarted on the next
+2. Files of the plain layout (Intel or DEC, parameters, header and file size consistent) are
+   read in-process by :mod:`~lbprun.c3d.fast`, a numpy reader whose arrays equal ezc3d's bit
+   for bit (issue 16: on short trials the read dominated; ``tests/test_c3d_fast.py`` checks it
+   against ezc3d on every corpus file and fuzzed variant). Anything else, and any doubt, goes
+   to ezc3d, which stays the oracle and the fallback: ezc3d (or, for what it refuses -- MIPS
+   byte order, float ANALOG:OFFSET -- the pure-Python ``c3d`` package) runs in one persistent
+   worker process, ``python -m lbprun._c3d_worker``, with an address-space limit (1 GB); a
+   read that segfaults, hangs past its timeout (3 s plus 1 s per MB) or exhausts memory
+   becomes a C3DError and the worker is restarted on the next
    load. The worker dies with the process that started it, however that process ends. A
    persistent worker costs ~1.0-1.2x an in-process read (``bench/bench_load.py``); a fresh
    process per file costs 2-8x. The worker is started with ``subprocess`` and ``-m`` rather than
@@ -29,8 +34,9 @@ How a file is read, and why:
    and plates are scaled to metres and rotated so that the lab's vertical becomes +Z.
 
 The package follows those steps, one module each: :mod:`~lbprun.c3d.header` (1),
-:mod:`~lbprun.c3d.worker` (2; the reader side is :mod:`lbprun._c3d_worker`, kept outside the
-package so that the memory-capped reader process imports neither this package nor scipy),
+:mod:`~lbprun.c3d.fast` and :mod:`~lbprun.c3d.worker` (2; the worker's side is
+:mod:`lbprun._c3d_worker`, kept outside the package so that the memory-capped reader process
+imports neither this package nor scipy),
 :mod:`~lbprun.c3d.loader` (3 and assembly), :mod:`~lbprun.c3d.parameters` (C3D parameters:
 labels, events, metadata, FORCE_PLATFORM), :mod:`~lbprun.c3d.markers` (labels, model outputs,
 units, gaps), :mod:`~lbprun.c3d.axes` (the lab's vertical axis), :mod:`~lbprun.c3d.poses`

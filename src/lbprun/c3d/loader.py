@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lbprun.c3d import fast as _fast
 from lbprun.c3d import poses as _c3d_poses
 from lbprun.c3d.axes import _AXES, _axis_from_corners, _rotation_to_z_up, _vertical
 from lbprun.c3d.header import _Header, _read_header
@@ -60,7 +61,32 @@ def _rates(raw: dict, header: _Header, warnings: list[str], path: Path) -> tuple
     return point_hz, analog_hz
 
 
-def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float | None = None) -> Trial:
+#: Readers :func:`load` accepts: "auto" reads the files :mod:`lbprun.c3d.fast` fully
+#: understands in-process with numpy (arrays identical to ezc3d's) and everything else with
+#: ezc3d in the worker; "ezc3d" always uses the worker (the oracle the fast path is tested on).
+READERS = ("auto", "ezc3d")
+
+
+def _read(path: Path, header: _Header, room: int, *, safe: bool, timeout_s, reader: str) -> dict:
+    """Return the raw dictionary: numpy's when it accepts the file, else ezc3d's."""
+    if reader not in READERS:
+        raise ValueError(f"reader must be one of {READERS}, not {reader!r}")
+    if reader == "auto" and room >= header.frames:
+        try:
+            return _fast.read(path, header)
+        except Exception:  # Decline, or anything unforeseen: ezc3d decides
+            pass
+    return _read_raw(path, safe=safe, timeout_s=timeout_s)
+
+
+def load(
+    path: str | os.PathLike,
+    /,
+    *,
+    safe: bool = True,
+    timeout_s: float | None = None,
+    reader: str = "auto",
+) -> Trial:
     """Load one C3D trial into the canonical frame.
 
     Parameters
@@ -73,6 +99,10 @@ def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float | No
     timeout_s : float, optional
         Longest time one read may take before the worker is killed; by default
         :func:`read_timeout_s` of the file's size (3 s plus 1 s per MB).
+    reader : {"auto", "ezc3d"}, optional
+        "auto" (default) reads plain Intel/DEC files in-process with numpy
+        (:mod:`lbprun.c3d.fast`: the same arrays as ezc3d, several times faster) and falls
+        back to ezc3d for anything else; "ezc3d" always reads with ezc3d.
 
     Returns
     -------
@@ -106,7 +136,7 @@ def load(path: str | os.PathLike, /, *, safe: bool = True, timeout_s: float | No
         _c3d_poses.check_block(path, processor=header.processor, frames=header.frames)
     except _c3d_poses.PoseError as error:
         raise _fail(path, str(error)) from None
-    raw = _read_raw(path, safe=safe, timeout_s=timeout_s)
+    raw = _read(path, header, room, safe=safe, timeout_s=timeout_s, reader=reader)
     try:
         return _build(path, raw, header, room)
     except C3DError:
