@@ -2,9 +2,17 @@
 # Each rule (here, in figures.smk and report.smk) receives as params exactly the settings its
 # script uses, so that changing e.g. the SPM settings reruns only the SPM job and what reads
 # its output (rule_params in common.smk; tests/test_rule_params.py).
+#
+# Priorities (issue 16): on 2 cores the run after gathering is two chains, spm_clusters ->
+# waveform_figure and group_tests -> cohort_figures (the figures are the longest jobs); they
+# start first, the other statistics and tables fill the cores around them. Only the order
+# changes, never an output.
+PRIORITY_CRITICAL = 20  # spm_clusters, waveform_figure
+PRIORITY_FIGURES = 10  # group_tests, cohort_figures
 
 
 rule group_tests:
+    priority: PRIORITY_FIGURES
     input:
         subjects=f"{RESULTS}/cohort/subjects.csv",
     output:
@@ -49,6 +57,7 @@ rule mixed_models:
 
 
 rule spm_clusters:
+    priority: PRIORITY_CRITICAL
     input:
         waveforms=f"{RESULTS}/cohort/waveforms.parquet",
     output:
