@@ -198,6 +198,22 @@ def test_discriminant_auc_is_mann_whitney_u_of_scores():
     assert lda._auc(scores, labels) == pytest.approx(0.75)  # 3 of 4 pairs ordered
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_discriminant_auc_is_scipys_mann_whitney_u_bit_for_bit(seed):
+    # the pair count replaces scipy.stats.mannwhitneyu (issue 16): same float, ties included
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 120))
+    scores = rng.normal(size=n).round(int(rng.integers(0, 3)))  # rounding makes ties
+    labels = rng.random(n) < 0.5
+    labels[:2] = [True, False]
+    u = scipy.stats.mannwhitneyu(scores[labels], scores[~labels]).statistic
+    assert lda._auc(scores, labels) == float(u / (labels.sum() * (~labels).sum()))
+
+
+def test_z_975_is_scipys_normal_quantile():
+    assert scipy.stats.norm.ppf(0.975) == stats.Z_975
+
+
 def _stances(seed=2, slope=-0.03):
     """Stances whose impact peak falls by ``slope`` BW per degree of knee flexion."""
     rng = np.random.default_rng(seed)

@@ -3,12 +3,13 @@
 # script uses, so that changing e.g. the SPM settings reruns only the SPM job and what reads
 # its output (rule_params in common.smk; tests/test_rule_params.py).
 #
-# Priorities (issue 16): on 2 cores the run after gathering is two chains, spm_clusters ->
-# waveform_figure and group_tests -> cohort_figures (the figures are the longest jobs); they
-# start first, the other statistics and tables fill the cores around them. Only the order
-# changes, never an output.
+# Priorities (issue 16): after gathering, the run is two long chains, spm_clusters ->
+# waveform_figure and group_tests -> cohort_figures (the figure jobs are the longest), then
+# single jobs, the mixed models the longest of them. Longest first, so that on 2 cores no long
+# job is left to run alone at the end. Only the order changes, never an output.
 PRIORITY_CRITICAL = 20  # spm_clusters, waveform_figure
 PRIORITY_FIGURES = 10  # group_tests, cohort_figures
+PRIORITY_LONG = 5  # mixed_models
 
 
 rule group_tests:
@@ -35,6 +36,7 @@ rule group_tests:
 
 
 rule mixed_models:
+    priority: PRIORITY_LONG
     input:
         subjects=f"{RESULTS}/cohort/subjects.csv",
     output:

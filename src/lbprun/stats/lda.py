@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.stats
 
 from lbprun.stats.groups import conditions_of
 
@@ -44,8 +43,22 @@ def _loso_scores(x, is_comparison, subjects, shrinkage) -> np.ndarray:
 
 
 def _auc(scores: np.ndarray, is_comparison: np.ndarray) -> float:
-    """Area under the ROC curve as U / (n1 n2) of the Mann–Whitney test (ties count half)."""
-    u = scipy.stats.mannwhitneyu(scores[is_comparison], scores[~is_comparison]).statistic
+    """Area under the ROC curve as U / (n1 n2) of the Mann–Whitney test (ties count half).
+
+    U is counted pair by pair (comparison score above reference score: 1, equal: 1/2), the
+    same integer or half-integer as ``scipy.stats.mannwhitneyu(...).statistic`` (rank sums
+    minus n1 (n1 + 1) / 2; tests/test_stats.py compares the two), without importing
+    scipy.stats into the discriminant job (about 0.7 s of CPU; issue 16).
+
+    Examples
+    --------
+    >>> _auc(np.array([0.1, 0.4, 0.4, 0.9]), np.array([False, False, True, True]))
+    0.875
+    """
+    comparison, reference = scores[is_comparison], scores[~is_comparison]
+    above = (comparison[:, None] > reference[None, :]).sum()
+    ties = (comparison[:, None] == reference[None, :]).sum()
+    u = above + 0.5 * ties
     return float(u / (is_comparison.sum() * (~is_comparison).sum()))
 
 
