@@ -4,7 +4,9 @@ Loads the same real trials many times in one process, as a cohort run does:
 - baseline: ``ezc3d.c3d(path)`` (no platform module, in-process, no safety);
 - lbprun:   ``lbprun.c3d.load(path)`` (header check, persistent worker process, force plates
             from the analog channels, units, vertical axis, gaps) -- the figure that matters;
-- lbprun in-process (``safe=False``), and ezc3d's own platform module, for context.
+- lbprun in-process (``safe=False``), lbprun with ``reader="ezc3d"`` (every file through the
+  ezc3d worker, as before the numpy reader of :mod:`lbprun.c3d.fast`), and ezc3d's own
+  platform module, for context.
 
 Usage: python bench/bench_load.py [--repeats N] [--corpus DIR]
 """
@@ -49,12 +51,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     paths = [str(args.corpus / f) for f in FILES if (args.corpus / f).is_file()]
-    load(paths[0])  # start the worker once, as any long run does
+    load(paths[0], reader="ezc3d")  # start the worker once, as any long run does
     ezc3d.c3d(paths[0])
     runs = {
         "ezc3d.c3d (baseline)": ezc3d.c3d,
         "lbprun load safe": load,
         "lbprun load in-process": lambda p: load(p, safe=False),
+        # the path every file took before lbprun.c3d.fast (issue 16), and still the fallback
+        "lbprun load, ezc3d worker": lambda p: load(p, reader="ezc3d"),
     }
     # Interleave rounds so that machine load affects every method alike.
     totals = dict.fromkeys(runs, 0.0)

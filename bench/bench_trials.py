@@ -14,13 +14,17 @@ and the per-call means of those samples are compared. A sample of lbprun is one
 ``extract_batch`` runs (one flush to disk per batch); ``--single`` times ``lbprun.trial.extract``
 calls instead (``lbprun extract``: an fsync per file).
 
+``--reader ezc3d`` reads every file through the ezc3d worker, as before the numpy reader of
+:mod:`lbprun.c3d.fast` (the same outputs: a before/after of issue 16's read path in one tree).
+
 Usage: python bench/bench_trials.py [--repeats N] [--min-sample-s S] [--single]
-       [--corpus DIR] [--cache DIR]
+       [--corpus DIR] [--cache DIR] [--reader auto|ezc3d]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import tempfile
@@ -78,7 +82,16 @@ def main() -> None:
     parser.add_argument("--single", action="store_true", help="time trial.extract calls")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument(
+        "--reader",
+        choices=("auto", "ezc3d"),
+        default="auto",
+        help="lbprun.c3d.load's reader: ezc3d = every file through the ezc3d worker, as before "
+        "the numpy reader (lbprun.c3d.fast)",
+    )
     args = parser.parse_args()
+    if args.reader != "auto":  # what lbprun.trial's c3d.load calls use
+        c3d.load = functools.partial(c3d.load, reader=args.reader)
     warnings.simplefilter("ignore")  # these files' quirks are reported in trial.json
     from lbprun.synth import write_cohort
 
@@ -90,7 +103,8 @@ def main() -> None:
     trials.append((sorted((demo / "c3d").glob("*.c3d"))[0], None))
     print(
         f"min of {args.repeats} interleaved samples of the mean CPU per call, ms (lbprun: its "
-        f"process + loader worker; each sample >= {args.min_sample_s:g} s of ezc3d loads)"
+        f"process + loader worker; each sample >= {args.min_sample_s:g} s of ezc3d loads; "
+        f"reader {args.reader})"
     )
     print(f"{'file':<30}{'ezc3d load':>12}{'lbprun':>10}{'ratio':>8}{'calls':>7}")
     ratios = {}

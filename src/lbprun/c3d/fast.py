@@ -387,5 +387,7 @@ def _rotations(data: bytes, group: dict | None, frames: int, processor: str) -> 
     _need((start - 1) * _BLOCK + 4 * count <= len(data), "ROTATION block past the file")
     block = _floats(data, (start - 1) * _BLOCK, count, processor).reshape(samples, used, 17)
     # ezc3d returns every pose as stored, whatever its reliability (the 17th value)
-    matrices = block[:, :, :16].reshape(samples, used, 4, 4)  # [sample, segment, column, row]
-    return np.ascontiguousarray(np.transpose(matrices, (3, 2, 1, 0)), dtype=float)
+    matrices = block[:, :, :16].astype(float).reshape(samples, used, 4, 4)  # [t, seg, col, row]
+    # a view in ezc3d's axis order: lbprun.c3d.poses takes it back to (segment, t, row, col),
+    # which copies far faster from this memory order than from ezc3d's
+    return np.transpose(matrices, (3, 2, 1, 0))
