@@ -199,6 +199,18 @@ def sine_foot(t0, t1, fs, dip=False):
     return {"L": np.stack([0 * t, 0 * t, z], axis=1)[:, None, :]}
 
 
+def test_kinematic_stances_of_heights_filtered_by_the_caller():
+    # cutoff_hz=None: the caller filtered the markers (a cluster, once for several uses)
+    from lbprun.signals import butter_lowpass
+
+    fs = 250.0
+    foot = sine_foot(0.0, 3.0, fs)["L"].copy()
+    foot[300:320] = np.nan  # a long gap
+    raw = ev.kinematic_stances({"L": foot}, fs_hz=fs)
+    smooth = butter_lowpass(foot, fs_hz=fs, cutoff_hz=15.0)
+    assert raw and ev.kinematic_stances({"L": smooth}, fs_hz=fs, cutoff_hz=None) == raw
+
+
 @pytest.mark.parametrize(
     ("t0", "t1", "dip", "n_stances"),
     [

@@ -199,16 +199,21 @@ def _mean_height(z: np.ndarray) -> np.ndarray:
         return np.nanmean(z, axis=1)
 
 
-def _foot_heights(feet: dict, fs_hz: float, cutoff_hz: float) -> dict[str, np.ndarray]:
-    """Low-pass filtered heights (n, k) of each foot's markers that have data, in one call."""
+def _foot_heights(feet: dict, fs_hz: float, cutoff_hz: float | None) -> dict[str, np.ndarray]:
+    """Low-pass filtered heights (n, k) of each foot's markers that have data, in one call.
+
+    ``cutoff_hz=None``: the markers come filtered, those without data already left out by
+    the caller; their heights are used as they are.
+    """
     heights = {side: np.asarray(m, dtype=float)[..., 2] for side, m in feet.items()}
-    heights = {s: z[:, np.isfinite(z).any(axis=0)] for s, z in heights.items()}
+    if cutoff_hz is not None:
+        heights = {s: z[:, np.isfinite(z).any(axis=0)] for s, z in heights.items()}
     heights = {s: z for s, z in heights.items() if z.shape[1]}
     if not heights:
         return {}
-    smooth = butter_lowpass(
-        np.concatenate(list(heights.values()), axis=1), fs_hz=fs_hz, cutoff_hz=cutoff_hz
-    )
+    smooth = np.concatenate(list(heights.values()), axis=1)
+    if cutoff_hz is not None:
+        smooth = butter_lowpass(smooth, fs_hz=fs_hz, cutoff_hz=cutoff_hz)
     cuts = np.cumsum([z.shape[1] for z in heights.values()])[:-1]
     parts = np.split(smooth, cuts, axis=1)
     return {s: z for s, z in zip(heights, parts, strict=True) if not np.isnan(z).all()}
@@ -219,7 +224,7 @@ def kinematic_stances(
     /,
     *,
     fs_hz: float,
-    cutoff_hz: float = 15.0,
+    cutoff_hz: float | None = 15.0,
     td_clearance_m: float = 0.005,
     to_clearance_m: float = 0.01,
     min_stance_s: float = MIN_KINEMATIC_STANCE_S,
@@ -242,8 +247,10 @@ def kinematic_stances(
         ``{"L": (n_frames, k, 3), "R": ...}`` foot marker positions (m, Z up).
     fs_hz : float
         Marker rate.
-    cutoff_hz : float, optional
-        Low-pass cutoff of the marker heights (default 15 Hz).
+    cutoff_hz : float or None, optional
+        Low-pass cutoff of the marker heights (default 15 Hz). None when ``feet`` are already
+        filtered (a caller that filters a whole cluster once for several uses) and hold only
+        markers with data: the heights are then used as given.
     td_clearance_m, to_clearance_m : float, optional
         Clearance levels for TD (default 5 mm) and TO (default 10 mm).
     min_stance_s : float, optional

@@ -58,6 +58,7 @@ MAX_POINT_DISTANCE_M = 0.6  # a landmark farther than this from its cluster is n
 PIVOT_WINDOW_S = 0.08  # push-off frames after the rear foot lifts, for the forefoot pivot
 REAR_FOOT_MIN_LOW_S = 0.03  # a heel cluster of a forefoot striker is low for only ~50 ms
 PIVOT_ITERATIONS = 10  # reweighting rounds of the forefoot pivot fit
+PIVOT_CUTOFF_HZ = 15.0  # low-pass of the foot cluster before the pivot fit (as the events')
 _FRAME_POINT_M = 0.1  # spacing of the virtual points that rebuild a static-defined pelvis frame
 
 
@@ -378,7 +379,13 @@ def _check(trials: tuple, key: str, cluster: list, arrays: tuple, points: dict, 
 
 
 def forefoot_pivot(
-    cluster: np.ndarray, lifts_s, /, *, fs_hz: float, window_s: float = PIVOT_WINDOW_S
+    cluster: np.ndarray,
+    lifts_s,
+    /,
+    *,
+    fs_hz: float,
+    window_s: float = PIVOT_WINDOW_S,
+    smooth: np.ndarray | None = None,
 ) -> np.ndarray:
     """Find the forefoot point a foot cluster pivots about at push-off, in every frame.
 
@@ -401,6 +408,9 @@ def forefoot_pivot(
     window_s : float, optional
         Push-off time after each lift (default ``PIVOT_WINDOW_S``, config
         ``clusters.forefoot_pivot_window_s``).
+    smooth : ndarray, shape (n, m, 3), optional
+        The cluster already low-pass filtered (``butter_lowpass(cluster, fs_hz=fs_hz,
+        cutoff_hz=PIVOT_CUTOFF_HZ)``), when the caller filters it once for other uses too.
 
     Returns
     -------
@@ -408,7 +418,8 @@ def forefoot_pivot(
         The pivot point in the lab (NaN where the cluster is incomplete or no lift is given).
     """
     n = len(cluster)
-    smooth = butter_lowpass(cluster, fs_hz=fs_hz, cutoff_hz=15.0)
+    if smooth is None:
+        smooth = butter_lowpass(cluster, fs_hz=fs_hz, cutoff_hz=PIVOT_CUTOFF_HZ)
     keep = np.isfinite(smooth).all(axis=(1, 2))
     if keep.sum() < 3:
         return np.full((n, 3), np.nan)

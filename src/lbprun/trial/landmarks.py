@@ -16,6 +16,7 @@ import numpy as np
 from lbprun import events, markersets
 from lbprun.kinematics import clusters
 from lbprun.settings import Settings
+from lbprun.signals import butter_lowpass
 
 FOOT_ROLES = ("heel", "toe", "mt1", "mt5")
 # What a static must give each cluster for the measures (feet get their points from motion).
@@ -94,14 +95,22 @@ def _cluster_feet(trial, found, out: Landmarks, settings):
                 "swapped or ghost marker) were treated as gaps"
             )
         via = f"{labels[0]}..{labels[-1]}"
+        # filtered once for both: each column is filtered on its own, so the heights of the
+        # whole cluster's filter are those of the heights' own (tested bit for bit)
+        smooth = butter_lowpass(cluster, fs_hz=trial.markers_hz, cutoff_hz=clusters.PIVOT_CUTOFF_HZ)
+        with_data = np.isfinite(cluster[..., 2]).any(axis=0)  # as kinematic_stances keeps
         rear = events.kinematic_stances(
-            {side: cluster}, fs_hz=trial.markers_hz, min_stance_s=settings.rear_foot_min_low_s
+            {side: smooth[:, with_data]},
+            fs_hz=trial.markers_hz,
+            cutoff_hz=None,
+            min_stance_s=settings.rear_foot_min_low_s,
         )
         points[f"{side}_toe@pivot"] = clusters.forefoot_pivot(
             cluster,
             [s.to_s for s in rear],
             fs_hz=trial.markers_hz,
             window_s=settings.forefoot_pivot_window_s,
+            smooth=smooth,
         )
         for i, raw in enumerate(labels):  # the cluster stands for the rear foot (events)
             label = f"{raw}@rigid" if dropped else raw
