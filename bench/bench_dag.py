@@ -2,13 +2,13 @@
 
 The cohort is fake but valid for validation: sheets of ``--trials`` trials (default 10,000 =
 2,500 subjects x 4 trials) whose paths are symbolic links to a few real C3D files (validation
-reads each file's header, and Snakemake stats each input). It is built once in the cache
+stats each file, as do the batches' input stamps). It is built once in the cache
 (default /tmp/lbprun-bench/dag-N) from a few files of the corpus.
 
 - baseline: ``snakemake -n`` on a trivial one-rule Snakefile (Python start, Snakemake import,
             parsing: the fixed cost of any dry run);
 - lbprun:   ``snakemake -n`` on the repo's Snakefile with the fake sheets (config and sheet
-            validation, header checks, 10,000 / batch_size extraction jobs and the rest).
+            validation, file checks, 10,000 / batch_size extraction jobs and the rest).
 
 The two are interleaved ``--repeats`` times and medians compared. Target: at most 3 s
 (issue 16; 6 s before).
