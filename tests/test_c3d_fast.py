@@ -43,12 +43,10 @@ RUNNING = (
 # Files the fast reader leaves to ezc3d, and why (the header check rejects the rest earlier:
 # Empty.c3d and the two crafted files).
 DECLINED = {
-    "btkdata/PiG_Calibration-FlatFoot-Full.c3d": "duplicate group names",
     "btkdata/others/mocap36.c3d": "records not chained",
     "btkdata/others/parameterOverflow.c3d": "parameter value past the section",
     "c3dorg-via-btkdata/sample01/Eb015si.c3d": "MIPS byte order",
     "c3dorg-via-btkdata/sample01/Eb015sr.c3d": "MIPS byte order",
-    "c3dorg-via-btkdata/sample10/TYPE-4.C3D": "parameter of an undeclared group",
     "c3dorg-via-btkdata/sample13/Dance.c3d": "parameter value past the section",
     "c3dorg-via-btkdata/sample15/FP1.C3D": "parameter value past the section",
     "c3dorg-via-btkdata/sample18/bad_parameter_section.c3d": "non-ASCII text",
@@ -57,7 +55,6 @@ DECLINED = {
     "c3dorg-via-btkdata/sample28/dynamic.C3D": "POINT:SCALE",
     "c3dorg-via-btkdata/sample28/type1.C3D": "ANALOG:RATE and header disagree",
     "ezc3d-testfiles/Kistler.c3d": "NUL inside text",
-    "nimblephysics/P04_1.5mps_05.c3d": "parameter of an undeclared group",
 }
 HEADER_REJECTS = {
     "btkdata/others/Empty.c3d",

@@ -30,8 +30,9 @@ What ezc3d returns (ezc3d 1.7.2, found by comparing on the corpus), reproduced h
 - rotations: 16 floats per pose, column-major, kept whatever their reliability;
 - parameters: integers as int64, floats as float64 of the stored float32, text as one string
   per row, cut at trailing NULs and spaces, in the file's dimensions (column-major); the
-  POINT, ANALOG and FORCE_PLATFORM parameters ezc3d adds when a file lacks them, and an
-  unnamed group "" when group ids skip numbers.
+  POINT, ANALOG and FORCE_PLATFORM parameters ezc3d adds when a file lacks them; groups in
+  id order (ids without a group record make one unnamed group ""), a repeated parameter
+  taking its last value.
 """
 
 from __future__ import annotations
@@ -133,21 +134,21 @@ def _record_value(data: bytes, at: int, end: int, processor: str) -> tuple[tuple
 
 
 def _parameters(data: bytes, processor: str) -> tuple[dict, dict]:
-    """Parameter section -> ({GROUP: {NAME: flat value}}, {GROUP: {NAME: shape}}), like ezc3d."""
+    """Parameter section -> ({GROUP: {NAME: flat value}}, {GROUP: {NAME: shape}}), like ezc3d.
+
+    ezc3d keeps groups in a list indexed by id and its Python dictionary is built from that
+    list in id order: an id no group record names is an unnamed group "" (empty when nothing
+    refers to it), and groups sharing a name are merged; a parameter repeated in a group
+    (Nexus repeats PROCESSING's) takes its last value, in the first one's place.
+    """
     groups, records = _records(data, processor)
-    _need(len(set(groups.values())) == len(groups), "duplicate group names")
-    params: dict[str, dict] = {name: {} for name in groups.values()}
-    shapes: dict[str, dict] = {name: {} for name in groups.values()}
-    for gid, name, (value, shape) in records:
-        _need(-gid in groups, "parameter of an undeclared group")
-        group = groups[-gid]
-        _need(name not in params[group], "duplicate parameter")
-        params[group][name] = value
-        shapes[group][name] = shape
-    if set(groups) != set(range(-1, -len(groups) - 1, -1)):
-        # ezc3d keeps groups in a list indexed by id: ids skipped in between become unnamed
-        # empty groups, which its Python dictionary shows as one group ""
-        params[""], shapes[""] = {}, {}
+    ids = [-gid for gid in groups] + [gid for gid, _name, _value in records]
+    names = [groups.get(-gid, "") for gid in range(1, max(ids, default=0) + 1)]
+    params: dict[str, dict] = {name: {} for name in names}
+    shapes: dict[str, dict] = {name: {} for name in names}
+    for gid, name, (value, shape) in sorted(records, key=lambda record: record[0]):
+        params[names[gid - 1]][name] = value
+        shapes[names[gid - 1]][name] = shape
     _add_defaults(params, shapes)
     return params, shapes
 
