@@ -3,13 +3,14 @@
 # script uses, so that changing e.g. the SPM settings reruns only the SPM job and what reads
 # its output (rule_params in common.smk; tests/test_rule_params.py).
 #
-# Priorities (issue 16): after gathering, the run is two long chains, spm_clusters ->
-# waveform_figure and group_tests -> cohort_figures (the figure jobs are the longest), then
-# single jobs, the mixed models the longest of them. Longest first, so that on 2 cores no long
-# job is left to run alone at the end. Only the order changes, never an output.
+# Priorities (issue 16): longest first, so that on 2 cores no long job is left to run alone at
+# the end. After gathering come the mixed models (one job whose CPU grows with the subjects:
+# ~3 s at 20 subjects, ~9 s at 100), then two chains of fixed length, spm_clusters ->
+# waveform_figure and group_tests -> cohort_figures (~7-9 s each), then the short jobs. Only
+# the order changes, never an output.
+PRIORITY_MIXED = 30  # mixed_models
 PRIORITY_CRITICAL = 20  # spm_clusters, waveform_figure
 PRIORITY_FIGURES = 10  # group_tests, cohort_figures
-PRIORITY_LONG = 5  # mixed_models
 
 
 rule group_tests:
@@ -36,7 +37,7 @@ rule group_tests:
 
 
 rule mixed_models:
-    priority: PRIORITY_LONG
+    priority: PRIORITY_MIXED
     input:
         subjects=f"{RESULTS}/cohort/subjects.csv",
     output:
