@@ -217,3 +217,28 @@ def test_fuzz_corpus_fast_reader_equals_ezc3d_or_declines(c3d_dir, tmp_path):
     counts = _fuzz_against_ezc3d(c3d_dir, tmp_path, every=1)
     print("\nfast reader on fuzzed variants:", counts)
     assert sum(counts.values()) >= 1000
+
+
+def test_declared_sizes_are_bounded_by_the_file():
+    # A text parameter of width 0 and 255^5 rows holds no bytes but would make 10^12 strings.
+    section = bytearray(512)
+    section[2], section[3] = 1, 84  # one block, Intel
+    record = (
+        b"\x01\x01X"
+        + (10).to_bytes(2, "little")
+        + b"\xff\x06"
+        + bytes([0, 255, 255, 255, 255, 255])
+    )
+    section[4 : 4 + len(record)] = record
+    data = bytes([2, 0x50]) + bytes(510) + bytes(section)
+    with pytest.raises(fast.Decline, match="more strings than the file has bytes"):
+        fast._parameters(data, "Intel")
+
+
+def test_any_failure_of_the_fast_reader_falls_back_to_ezc3d(c3d_dir, monkeypatch):
+    def broken(path, header):
+        raise RuntimeError("a bug in the fast reader")
+
+    monkeypatch.setattr(fast, "read", broken)
+    trial = load(c3d_dir / "pyorerun/Running_0002.c3d")
+    assert trial.metadata["reader"] == "ezc3d" and trial.frames == 80

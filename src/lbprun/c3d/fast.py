@@ -196,6 +196,8 @@ def _value(data: bytes, at: int, kind: int, dims: tuple, processor: str):
         raw = data[at : at + count]
         _need(raw.isascii(), "non-ASCII text")
         width, rows = dims[0], math.prod(dims[1:])
+        # an empty width with huge other dimensions would make that many strings
+        _need(rows <= len(data), "more strings than the file has bytes")
         if len(dims) == 1 and width == 0:  # ezc3d: no string at all (a 2-D one gives "")
             return [], (0,)
         text = raw.decode("ascii")
