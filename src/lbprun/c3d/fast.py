@@ -224,6 +224,17 @@ def read(path: Path, header: _Header) -> dict:
     ------
     Decline
         When the file is not one this reader fully understands (ezc3d reads it instead).
+
+    Examples
+    --------
+    >>> from lbprun import synth
+    >>> from lbprun.c3d.header import _read_header
+    >>> path = synth.example_trial()  # 20 markers at 200 Hz, 6 plate channels at 1000 Hz
+    >>> raw = read(path, _read_header(path)[0])
+    >>> raw["reader"], raw["points"].shape, raw["analogs"].shape, raw["analog_rate"]
+    ('numpy', (3, 20, 600), (6, 3000), 1000.0)
+    >>> raw["params"]["POINT"]["UNITS"], raw["dims"]["FORCE_PLATFORM"]["CORNERS"]
+    (['mm'], (3, 4, 1))
     """
     with np.errstate(all="ignore"):  # casts of corrupt words: checked, never warned about
         return _read(path, header)
