@@ -51,10 +51,9 @@ JOBS = sheets.batches(
     ),
     batch_size=config["batch_size"],
 )
-# One folder of batch input stamps per output folder (see batch_inputs).
-INPUT_STAMPS = Path(
-    ".snakemake", "lbprun", "inputs", hashlib.sha256(os.path.abspath(RESULTS).encode()).hexdigest()[:16]
-)
+# One folder of batch input stamps per output folder (see batch_inputs), named by its path.
+OUTPUT_KEY = hashlib.sha256(os.path.abspath(RESULTS).encode()).hexdigest()[:16]
+INPUT_STAMPS = Path(".snakemake", "lbprun", "inputs", OUTPUT_KEY)
 FIGURE_FORMATS = ["pdf", "png", "svg"]
 TABLES = ["participants", "outcomes"]
 TABLE_FORMATS = ["csv", "md", "tex"]
