@@ -242,3 +242,9 @@ def test_any_failure_of_the_fast_reader_falls_back_to_ezc3d(c3d_dir, monkeypatch
     monkeypatch.setattr(fast, "read", broken)
     trial = load(c3d_dir / "pyorerun/Running_0002.c3d")
     assert trial.metadata["reader"] == "ezc3d" and trial.frames == 80
+
+
+def test_dec_floats_convert_to_their_values():
+    # DEC F-float: the IEEE bit pattern of 4x the value with its 16-bit words swapped.
+    dec = np.array([0x80, 0x40, 0, 0, 0x20, 0xC1, 0, 0, 0, 0, 0, 0], dtype=np.uint8)
+    assert fast._dec_to_ieee(dec).tolist() == [1.0, -2.5, 0.0]
