@@ -20,14 +20,18 @@ measured: as the machine is, and with a failing ``scontrol`` first on PATH (as o
 without SLURM); the target applies to the latter, the lbprun-specific cost to both.
 
 Each line also gives the median CPU time (user + system) and peak RSS of the dry run.
+``--finished`` adds the usual case after a run: the same study with every output present and
+recorded (made once per checkout with ``--summary`` and ``--touch --forceall``), whose dry run
+must say "Nothing to be done".
 
 Usage: python bench/bench_dag.py [--trials N] [--repeats N] [--cache DIR] [--corpus DIR]
-       [--no-probe]
+       [--no-probe] [--finished]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import statistics
@@ -91,13 +95,45 @@ def fake_cohort(n_trials: int, *, cache: Path, corpus: Path) -> Path:
     return root
 
 
+def finished_study(root: Path, *, env: dict | None) -> Path:
+    """The fake study with every output present and recorded, as after a run (made once).
+
+    Outputs are created empty from ``snakemake --summary``, then ``--touch --forceall``
+    records Snakemake's metadata for every job. One folder per repository checkout (the
+    metadata names the workflow's inputs, so another tree must not reuse it).
+    """
+    key = hashlib.sha256(str(REPO).encode()).hexdigest()[:8]
+    work = root.parent / f"{root.name}-finished-{key}"
+    if (work / ".finished").is_file():
+        return work
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(work)]
+    cmd += ["--configfile", str(root / "config.yaml")]
+    run = partial(subprocess.run, capture_output=True, text=True, env=env, check=False)
+    summary = run([*cmd, "--summary"])
+    if summary.returncode != 0:
+        raise SystemExit(f"snakemake --summary failed:\n{summary.stderr[-2000:]}")
+    for line in summary.stdout.splitlines()[1:]:
+        if "\t" in line:
+            output = work / line.split("\t")[0]
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.touch()
+    done = run([*cmd, "--touch", "--forceall", "--cores", "1"])
+    if done.returncode != 0:
+        raise SystemExit(f"snakemake --touch failed:\n{done.stderr[-2000:]}")
+    (work / ".finished").touch()
+    return work
+
+
 def dry_run(
-    snakefile: Path, workdir: Path, *extra: str, env: dict | None = None
+    snakefile: Path, workdir: Path, *extra: str, env: dict | None = None, expect: str = ""
 ) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (MB) of one ``snakemake -n``.
 
-    Its output is read and discarded, as a user would. CPU (user + system of the Snakemake
-    process and its children) moves far less than wall time on a shared machine.
+    Its output is read and discarded, as a user would (after checking it holds ``expect``).
+    CPU (user + system of the Snakemake process and its children) moves far less than wall
+    time on a shared machine.
     """
     cmd = [str(SNAKEMAKE), "-n", "-s", str(snakefile), "--directory", str(workdir), *extra]
     start = time.perf_counter()
@@ -106,10 +142,11 @@ def dry_run(
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            out.seek(0)
-            tail = out.read().decode(errors="replace")[-2000:]
-            raise SystemExit(f"dry run failed: {' '.join(cmd)}\n{tail}")
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+        if proc.returncode != 0 or expect not in text:
+            what = "failed" if proc.returncode else f"did not say {expect!r}"
+            raise SystemExit(f"dry run {what}: {' '.join(cmd)}\n{text[-2000:]}")
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
@@ -121,6 +158,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument(
         "--no-probe", action="store_true", help="skip the as-is variant (SLURM probe) if any"
+    )
+    parser.add_argument(
+        "--finished", action="store_true", help="also a finished study's dry run (nothing to do)"
     )
     args = parser.parse_args()
     root = fake_cohort(args.trials, cache=args.cache, corpus=args.corpus)
@@ -137,6 +177,11 @@ def main() -> None:
     for label, env in envs.items():
         runs[(label, "baseline")] = partial(dry_run, trivial / "Snakefile", trivial, env=env)
         runs[(label, "lbprun")] = partial(dry_run, REPO / "Snakefile", root, *config, env=env)
+        if args.finished:
+            done = finished_study(root, env=env)
+            runs[(label, "finished")] = partial(
+                dry_run, REPO / "Snakefile", done, *config, env=env, expect="Nothing to be done"
+            )
     times: dict[tuple, list[tuple]] = {key: [] for key in runs}
     load = os.getloadavg()[0]
     for _ in range(args.repeats):
@@ -163,6 +208,12 @@ def main() -> None:
             f"   (+{dag - base:.2f} s)   CPU {dag_cpu:5.2f} s (+{dag_cpu - base_cpu:.2f} s)"
             f"   peak RSS {dag_rss:4.0f} MB"
         )
+        if args.finished:
+            (done, done_cpu, done_rss) = medians[(label, "finished")]
+            print(
+                f"[{label}] lbprun, {args.trials} trials, finished study {done:6.2f} s   ratio "
+                f"{done / base:5.2f}x   CPU {done_cpu:5.2f} s   peak RSS {done_rss:4.0f} MB"
+            )
     label = next(iter(envs))
     dag, base = medians[(label, "lbprun")][0], medians[(label, "baseline")][0]
     verdict = "ok" if dag <= TARGET_S else "OVER TARGET"
@@ -170,6 +221,13 @@ def main() -> None:
         f"RESULT dry run {args.trials} trials [{label}]: {dag:.2f} s = {dag / base:.2f}x the "
         f"trivial Snakefile (target <= {TARGET_S:g} s) {verdict}"
     )
+    if args.finished:
+        done = medians[(label, "finished")][0]
+        verdict = "ok" if done <= TARGET_S else "OVER TARGET"
+        print(
+            f"RESULT dry run {args.trials} trials, finished study [{label}]: {done:.2f} s = "
+            f"{done / base:.2f}x the trivial Snakefile (target <= {TARGET_S:g} s) {verdict}"
+        )
 
 
 if __name__ == "__main__":
