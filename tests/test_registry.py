@@ -141,11 +141,23 @@ def test_unknown_names():
 
 
 def test_null_explanations_cover_the_registry_s_data_needs():
-    # trial/outcomes.FAMILIES groups the outcomes by the data whose absence makes them null, as
-    # the registry's `needs` does; gain_stride is not (yet) explained there: adding it would add
-    # a key to trial.json's null_outcomes (a change of output, for its own issue)
+    # trial/outcomes.FAMILIES groups the outcomes by the data whose absence makes them null:
+    # every registry outcome is in exactly one family, the one its `needs` names
     from lbprun.trial import outcomes
 
-    for need, (listed, _, _) in outcomes.FAMILIES.items():
-        expected = set(registry.names(needs=need)) - {"gain_stride"}
-        assert set(listed) == expected, need
+    listed = [key for keys, _, _ in outcomes.FAMILIES.values() for key in keys]
+    assert sorted(listed) == sorted(registry.names())
+    for need, (keys, _, _) in outcomes.FAMILIES.items():
+        assert keys == registry.names(needs=need), need
+
+
+def test_a_null_gain_is_explained_with_the_thorax_family():
+    from lbprun.trial import outcomes
+
+    warning = "no thorax markers (c7, ij missing): thorax measures are null"
+    summary = {"status": "ok", "pelvis_rot_rom_deg": 8.0, "gain_stride": None,
+               "relphase_fourier_deg": None, "warnings": [warning]}  # fmt: skip
+    info = outcomes.explain(summary)["gain_stride"]
+    assert info["computed"] is False
+    assert info["reason"].startswith("no thorax markers")
+    assert "C7" in info["fix"]

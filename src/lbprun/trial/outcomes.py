@@ -7,43 +7,47 @@ gave up on that family) and a fix a user can act on: a marker, a static trial, t
 
 from __future__ import annotations
 
-# family -> (outcomes, warning fragments that explain a null, what would fix it)
+from lbprun import registry
+
+# family (the registry's ``needs``) -> (outcomes, warning fragments that explain a null, what
+# would fix it); the outcomes of each family are the registry's, in output order
 FAMILIES = {
     "pelvis": (
-        ("pelvis_rot_rom_deg",),
+        registry.names(needs="pelvis"),
         ("pelvis markers incomplete",),
         "mark both ASIS and both PSIS (or a sacrum), or give a pelvis cluster and a static trial "
         "(--static / the sheet's static column) that marks the ASIS or the trochanters",
     ),
     "thorax": (
-        ("thorax_rot_rom_deg", "trunk_rot_rom_deg", "trunk_incl_td_deg", "relphase_fourier_deg",
-         "coherence_stride", "crp_marp_deg", "crp_dp_deg", "vc_inphase_pct", "vc_antiphase_pct",
-         "vc_pelvis_phase_pct", "vc_thorax_phase_pct", "vc_cav_deg"),
+        registry.names(needs="thorax"),
         ("no thorax markers", "thorax: IJ and C7"),
         "mark C7, the jugular notch (IJ/CLAV) and T8/T10 or the xiphoid (PX/STRN)",
     ),
     "knee": (
-        ("knee_flex_td_deg", "knee_flex_peak_stance_deg"),
+        registry.names(needs="knee"),
         ("knee flexion",),
         "mark the lateral and medial knee and ankle, or Plug-in Gait THI/TIB wands, or give a "
         "static trial marking them with thigh and shank clusters in both trials",
     ),
     "force": (
-        ("impact_peak_bw", "active_peak_bw", "valr_bw_s", "vilr_bw_s", "lr_3_12_bw_s"),
+        registry.names(needs="force"),
         ("no impact peak", "body mass not given", "no stance on a force plate"),
         "give the body mass (--mass-kg / mass_kg in participants.tsv) and a trial with a foot "
         "landing on a force plate; a missing impact peak means a non-rearfoot strike (the 3-12 % "
         "loading rate is reported instead)",
     ),
     "stride": (
-        ("cadence_steps_min", "stride_frequency_hz", "stance_time_s"),
+        registry.names(needs="stride"),
         ("no valid stride", "no gait events"),
         "record at least two touchdowns of the same foot (one stride), with foot markers or "
         "force plates to find them",
     ),
 }  # fmt: skip
 # Outcomes that also need a valid stride; their own family's reason comes first.
-STRIDE_BASED = {"pelvis_rot_rom_deg", *FAMILIES["thorax"][0][:2], *FAMILIES["thorax"][0][3:]}
+STRIDE_BASED = {
+    *registry.names(needs="pelvis", level="stride"),
+    *registry.names(needs="thorax", level="stride"),
+}
 
 
 def _reason(warnings: list[str], fragments: tuple[str, ...]) -> str | None:
