@@ -223,6 +223,27 @@ def test_batches_are_fixed_size_runs_of_the_sorted_sheet(tmp_path):
     assert len(sheets.batches(ordered, batch_size=25)) == 1
 
 
+@pytest.mark.parametrize(
+    ("n", "batch_size", "min_batches", "sizes"),
+    [
+        (40, 50, 2, [20, 20]),  # the demo: both cores extract
+        (41, 50, 2, [21, 20]),
+        (60, 50, 2, [30, 30]),
+        (100, 50, 2, [50, 50]),  # as by batch_size alone from min_batches full batches on
+        (400, 50, 2, [50] * 8),
+        (1, 50, 2, [1]),  # never an empty batch
+        (0, 50, 2, []),
+        (7, 3, 4, [2, 2, 2, 1]),
+    ],
+)
+def test_a_small_cohort_is_cut_into_min_batches(n, batch_size, min_batches, sizes):
+    jobs = [{"trial": f"t{i:03d}"} for i in range(n)]
+    got = sheets.batches(jobs, batch_size=batch_size, min_batches=min_batches)
+    assert [len(batch) for batch in got.values()] == sizes
+    assert [job for batch in got.values() for job in batch] == jobs  # order and membership kept
+    assert list(got) == [f"b{i:04d}" for i in range(len(sizes))]
+
+
 def test_trial_jobs_carry_mass_and_paths(tmp_path):
     participants, trials = _load(_cohort(tmp_path))
     jobs = sheets.trial_jobs(

@@ -650,11 +650,14 @@ def _output_outside(pattern: str, /, *, outside: list, results: str | Path) -> s
     return None if fixed and _inside(fixed, results) else pattern
 
 
-def batches(items, /, *, batch_size: int) -> dict:
+def batches(items, /, *, batch_size: int, min_batches: int = 1) -> dict:
     """Split the sorted trials (sheet rows or job list) into consecutive fixed-size batches.
 
-    Membership depends only on the sorted sheet and ``batch_size``, so the DAG is known when
-    Snakemake starts and needs no checkpoint; a changed trial reruns only its own batch.
+    Membership depends only on the sorted sheet, ``batch_size`` and ``min_batches``, so the DAG
+    is known when Snakemake starts and needs no checkpoint; a changed trial reruns only its own
+    batch. A cohort smaller than ``min_batches`` full batches is cut into ``min_batches``
+    smaller ones, so that a small study's extraction uses every core (one batch of 40 trials
+    left one of two cores idle); larger cohorts are cut as by ``batch_size`` alone.
 
     Parameters
     ----------
@@ -662,7 +665,9 @@ def batches(items, /, *, batch_size: int) -> dict:
         Trials sorted by subject and trial (as :func:`load_sheets` returns them), or the job
         list :func:`trial_jobs` makes of them.
     batch_size : int
-        Trials per batch.
+        Most trials per batch.
+    min_batches : int
+        Fewest batches (as long as there are that many trials); config ``min_batches``.
 
     Returns
     -------
@@ -674,10 +679,13 @@ def batches(items, /, *, batch_size: int) -> dict:
     >>> sheet = pd.DataFrame({"subject": list("aabbc"), "trial": list("12121")})
     >>> {k: len(v) for k, v in batches(sheet, batch_size=2).items()}
     {'b0000': 2, 'b0001': 2, 'b0002': 1}
+    >>> {k: len(v) for k, v in batches(sheet, batch_size=50, min_batches=2).items()}
+    {'b0000': 3, 'b0001': 2}
     """
+    size = min(batch_size, max(1, -(-len(items) // max(1, min_batches))))
     return {
-        f"b{start // batch_size:04d}": items[start : start + batch_size]
-        for start in range(0, len(items), batch_size)
+        f"b{start // size:04d}": items[start : start + size]
+        for start in range(0, len(items), size)
     }
 
 

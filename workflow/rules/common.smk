@@ -50,6 +50,7 @@ JOBS = sheets.batches(
         markerset=config["markerset"],
     ),
     batch_size=config["batch_size"],
+    min_batches=config["min_batches"],
 )
 # One folder of batch input stamps per output folder (see batch_inputs), named by its path.
 OUTPUT_KEY = hashlib.sha256(os.path.abspath(RESULTS).encode()).hexdigest()[:16]
