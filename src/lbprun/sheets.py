@@ -684,8 +684,7 @@ def batches(items, /, *, batch_size: int, min_batches: int = 1) -> dict:
     """
     size = min(batch_size, max(1, -(-len(items) // max(1, min_batches))))
     return {
-        f"b{start // size:04d}": items[start : start + size]
-        for start in range(0, len(items), size)
+        f"b{start // size:04d}": items[start : start + size] for start in range(0, len(items), size)
     }
 
 
