@@ -11,7 +11,7 @@ FIGURE_NOTES = [f"{RESULTS}/report/notes/{name}.rst" for name in FIGURES]
 
 # Every waveform figure in one job (issue 16: each job pays ~1.5 s of imports).
 rule waveform_figure:
-    priority: PRIORITY_CRITICAL  # stats.smk
+    priority: PRIORITY_CRITICAL  # common.smk
     input:
         waveforms=f"{RESULTS}/cohort/waveforms.parquet",
         clusters=f"{RESULTS}/stats/spm_clusters.csv",
@@ -42,7 +42,7 @@ rule waveform_figure:
 # imports); they share the group and condition settings, and only the discrete figure reads
 # figures.outcomes (editing it redraws the other two as well, about a second).
 rule cohort_figures:
-    priority: PRIORITY_FIGURES  # stats.smk
+    priority: PRIORITY_FIGURES  # common.smk
     input:
         subjects=f"{RESULTS}/cohort/subjects.csv",
         tests=f"{RESULTS}/stats/group_tests.csv",

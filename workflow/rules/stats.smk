@@ -2,16 +2,7 @@
 # Each rule (here, in figures.smk and report.smk) receives as params exactly the settings its
 # script uses, so that changing e.g. the SPM settings reruns only the SPM job and what reads
 # its output (rule_params in common.smk; tests/test_rule_params.py).
-#
-# Priorities (issue 16): longest first, so that on 2 cores no long job is left to run alone at
-# the end. After gathering come two chains of about fixed length (~7-8 s of CPU each),
-# spm_clusters -> waveform_figure and group_tests -> cohort_figures, and the mixed models, one
-# job whose CPU grows with the subjects (~1.3 s + ~0.04 s a subject: 2.6 s at 20 subjects,
-# 9 s at 200): first in a cohort where it is the longest, after the chains in a small one.
-# Only the order changes, never an output.
-PRIORITY_CRITICAL = 20  # spm_clusters, waveform_figure
-PRIORITY_FIGURES = 10  # group_tests, cohort_figures
-PRIORITY_MIXED = 30 if TRIALS["subject"].nunique() > 150 else 5  # mixed_models
+# Job priorities: PRIORITY_* in common.smk.
 
 
 rule group_tests:

@@ -22,6 +22,7 @@
 
 
 rule extract_batch:
+    priority: PRIORITY_EXTRACT  # common.smk
     input:
         batch_inputs,
     output:
