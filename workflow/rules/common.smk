@@ -68,6 +68,9 @@ PRIORITY_EXTRACT = 40  # extract_batch
 PRIORITY_CRITICAL = 20  # spm_clusters, waveform_figure
 PRIORITY_FIGURES = 10  # group_tests, cohort_figures
 PRIORITY_MIXED = 30 if TRIALS["subject"].nunique() > 150 else 5  # mixed_models
+# Small jobs ready halfway (after group_tests, after the figures): in the chains' wake, not
+# one after another at the end, where each left a core idle.
+PRIORITY_TABLES = 6  # outcomes_table, run_summary
 
 TABLES = ["participants", "outcomes"]
 TABLE_FORMATS = ["csv", "md", "tex"]

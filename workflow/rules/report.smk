@@ -40,6 +40,7 @@ rule participants_table:
 
 
 rule outcomes_table:
+    priority: PRIORITY_TABLES  # common.smk
     input:
         subjects=f"{RESULTS}/cohort/subjects.csv",
         tests=f"{RESULTS}/stats/group_tests.csv",
@@ -90,6 +91,7 @@ rule report_table:
 
 
 rule run_summary:
+    priority: PRIORITY_TABLES  # common.smk
     input:
         participants=config["participants"],
         trials_sheet=config["trials"],
