@@ -3,6 +3,9 @@
 The summary is printed when the workflow ends and shown on the report's front page, so that a
 run never ends on "100 % done" while trials failed or no comparison could be made (issue 13).
 Everything here is plain pandas and strings: importable and testable without Snakemake.
+
+Over 500 lines on purpose: the summary, the methods text and the table pages share one set of
+labels, units and HTML helpers, so that the report and summary.txt never word a number two ways.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ Snakemake (``tests/test_sheets.py``).
 Sheet values end up in file names (``results/trials/{subject}/{trial}/``) and in job
 parameters, never in a shell command; ids are still restricted to ``[A-Za-z0-9_.-]`` so that a
 hostile or mistyped sheet cannot name a path outside ``results/`` or smuggle a command.
+
+Over 500 lines on purpose: this is everything checked before a job starts -- the sheets, the
+paths they name, the folders a run may write (input/output overlap, demo) and the batches --
+with one error type (:class:`SheetError`) that the workflow turns into one sentence; about half
+of it is docstrings and examples.
 """
 
 from __future__ import annotations

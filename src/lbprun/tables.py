@@ -4,6 +4,9 @@ Tables are built as DataFrames of formatted strings ("mean ± SD", "diff [95 % C
 by :func:`write_table` as CSV, Markdown (pipe table) and LaTeX (booktabs). Markdown and LaTeX are
 written by hand: neither ``tabulate`` nor ``jinja2`` (needed by the pandas writers) is a project
 dependency, and hand-written output is byte-stable across pandas versions.
+
+About 500 lines on purpose: the two paper tables share their formatting helpers and the
+three writers, so splitting them would put the same number formats in two places.
 """
 
 from __future__ import annotations

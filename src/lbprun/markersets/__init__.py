@@ -2,6 +2,10 @@
 
 The pipeline never looks up a marker by a lab's label: it asks for a *role* (``"l_asis"``,
 ``"c7"``, ``"r_knee_lat"``) and a :class:`MarkerSet` says which label fills it.
+
+Over 500 lines on purpose: the role list, the built-in sets and their resolution order are one
+table read top to bottom (the label vocabulary itself is :mod:`lbprun.markersets.vocabulary`);
+about half of the module is the built-in sets' data and docstrings.
 """
 
 from __future__ import annotations
