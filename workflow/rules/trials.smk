@@ -1,8 +1,9 @@
 # Per-trial extraction, in fixed-size batches (issue 6).
 #
-# Why batches: a `script:` job costs ~185 ms before any work (imports, scheduling), more than
-# reading a small trial, and `group:` jobs do nothing in local execution. So one job extracts
-# `batch_size` trials in one process (lbprun.trial.extract_many reuses its safe-loader worker).
+# Why batches: a `script:` job costs ~1.5 s of CPU before any work (imports, scheduling), more
+# than reading 20 trials, and `group:` jobs do nothing in local execution. So one job extracts up
+# to `batch_size` trials in one process (lbprun.trial.extract_many); a small cohort is cut into
+# `min_batches` jobs so that every core extracts (lbprun.sheets.batches).
 #
 # Why no checkpoint: batch membership is a pure function of the trials sheet sorted by subject
 # and trial (lbprun.sheets.batches), so the whole DAG is known when Snakemake starts.
