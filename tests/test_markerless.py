@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lbprun import c3d, cli, events, synth, trial
+from lbprun import c3d, cli, events, registry, synth, trial
 from lbprun.c3d import poses as _c3d_poses
 from lbprun.kinematics import poses as pose_kin
 from lbprun.settings import Settings
@@ -29,6 +29,7 @@ from lbprun.synth.cohort import CohortSpec, draw_subjects, trial_params
 from lbprun.synth.poses import SEGMENTS
 
 THEIA = Path("theia-sanford") / "pose_filt_2.c3d"
+FORCE_OUTCOMES = registry.names(needs="force")
 THORAX_MARKERS = ("CLAV", "C7", "STRN", "T10")
 LEFT_LEG_MARKERS = ("LTHI", "LKNE", "LTIB", "LANK", "LHEE", "LTOE")
 
@@ -518,3 +519,29 @@ def test_mixed_cohort_runs_through_the_workflow(tmp_path):
     error = (trials["pelvis_rot_rom_deg"] - truth["pelvis_rot_rom_deg"]).abs()
     assert error.max() < 0.5, error
     assert (tmp_path / "results" / "stats" / "group_tests.csv").is_file()
+
+
+def test_theia_without_a_mass_says_why_each_null_is_null_and_what_fixes_it(theia, tmp_path):
+    # What a user runs first on a markerless file: `lbprun inspect` with no mass and no plates.
+    # Every null outcome has its reason (no "see the warnings"): the vGRF measures for want of a
+    # plate stance, the coherence for want of strides -- and the coherence's fix is a longer
+    # record, not the thorax markers of its family (the torso pose gives the thorax).
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from lbprun.cli import main; sys.exit(main())",
+         "inspect", "--json", str(theia)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    outcomes = json.loads(done.stdout)["outcomes"]
+    nulls = {k: v for k, v in outcomes.items() if not v["computed"]}
+    assert set(nulls) == {"coherence_stride", *FORCE_OUTCOMES}
+    for key in FORCE_OUTCOMES:
+        assert nulls[key]["reason"].startswith("no stance on a force plate"), nulls[key]
+    coherence = nulls["coherence_stride"]
+    assert "Welch segment" in coherence["reason"] and "12.0 strides" in coherence["reason"]
+    assert "more strides" in coherence["fix"] and "C7" not in coherence["fix"]
+    assert outcomes["thorax_rot_rom_deg"]["computed"]
+    # the same reasons reach the cohort sheet through trial.json
+    run = _extract(theia, tmp_path, None)
+    assert "see the warnings" not in run["null_outcomes"]
+    assert "no stance on a force plate" in run["null_outcomes"]

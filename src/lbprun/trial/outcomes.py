@@ -43,6 +43,12 @@ FAMILIES = {
         "force plates to find them",
     ),
 }  # fmt: skip
+# A coherence that is null for want of strides (lbprun.coordination's warning) is fixed by a
+# longer record, not by the thorax markers of its family.
+COHERENCE_FIX = (
+    "record more strides in one trial (the reason says how many a coherence needs), or lower "
+    "coordination.coherence_min_segments / fourier_segment_periods in the config"
+)
 # Outcomes that also need a valid stride; their own family's reason comes first.
 STRIDE_BASED = {
     *registry.names(needs="pelvis", level="stride"),
@@ -94,7 +100,11 @@ def explain(summary: dict, /) -> dict[str, dict]:
             reason = summary.get("error") if failed else _reason(warnings, own)
             if reason is None and key in STRIDE_BASED:
                 reason = _reason(warnings, FAMILIES["stride"][1])
-            out[key] = {"computed": False, "reason": reason or "see the warnings", "fix": fix}
+            if key == "coherence_stride" and reason and "Welch segment" in reason:
+                own_fix = COHERENCE_FIX
+            else:
+                own_fix = fix
+            out[key] = {"computed": False, "reason": reason or "see the warnings", "fix": own_fix}
     return out
 
 

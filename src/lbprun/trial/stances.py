@@ -185,11 +185,16 @@ def _stance_tables(trial, found, series: Series, body_weight_n, settings: Settin
 
 
 def _kinetics_notes(table: pd.DataFrame, body_weight_n, out: list[str]) -> None:
-    """Say why force measures are null when body weight is known (SCIENCE.md vGRF rules)."""
-    if not body_weight_n or not len(table):
-        return
-    if table["plate"].notna().sum() == 0:
+    """Say why force measures are null (SCIENCE.md vGRF rules), whether or not a mass is known.
+
+    Without any plate stance that is the reason, with or without a body mass (a markerless or
+    cluster trial without plates and without a mass used to have no reason at all); with plate
+    stances but no body weight, :func:`_body_weight` has said so already.
+    """
+    if not len(table) or table["plate"].notna().sum() == 0:
         out.append("no stance on a force plate: vertical GRF measures are null")
+    elif not body_weight_n:
+        return
     elif "impact_peak_bw" not in table or table["impact_peak_bw"].isna().all():
         out.append(
             "no impact peak in any plate stance (non-rearfoot strikes): impact peak, VALR and "
