@@ -149,6 +149,10 @@ FAILING = {
     # every pelvis and foot marker named but empty, 100 Hz plates never loaded: main failed on
     # the 50 Hz force filter at Nyquist, then on a pelvis "that does not travel"
     "no_data": "btkdata/others/parameterOverflow.c3d",
+    # a static trial named as a running trial: its plate has no analog samples (was IndexError)
+    "static_as_trial": "bmc-ric/RBDS001static.c3d",
+    # force plates only, POINT:RATE 0 (was ZeroDivisionError)
+    "force_only": "ezc3d-testfiles/Kistler.c3d",
 }
 
 
@@ -462,3 +466,19 @@ def test_a_batch_is_flushed_once_not_file_by_file(c3d_dir, tmp_path, monkeypatch
             for name in outputs.OUTPUT_FILES:
                 single = (tmp_path / "single" / name).read_bytes()
                 assert (job["out_dir"] / name).read_bytes() == single, name
+
+
+def test_every_corpus_file_is_extracted_or_fails_with_one_sentence(c3d_dir, tmp_path, capsys):
+    # What `lbprun extract` and `lbprun inspect` do with each C3D file of every lab in the
+    # corpus (walking, statics, plates only, markerless, crafted): a result (exit 0) or one
+    # sentence (exit 2), never a bug (exit 70) -- a cohort naming any of them keeps its other
+    # trials, and inspecting a static trial works.
+    codes = {}
+    for path in sorted(c3d_dir.rglob("*.c3d")):
+        rel = path.relative_to(c3d_dir).as_posix()
+        out = tmp_path / str(len(codes))
+        codes[rel] = (cli.main(["extract", str(path), "--out", str(out)]),
+                      cli.main(["inspect", str(path)]))  # fmt: skip
+    capsys.readouterr()
+    assert len(codes) >= 40
+    assert {rel: c for rel, c in codes.items() if not set(c) <= {0, 2}} == {}

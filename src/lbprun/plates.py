@@ -248,6 +248,8 @@ def threshold_crossings(
     (array([0.15]), array([0.45]))
     """
     sig = np.nan_to_num(np.asarray(x, dtype=float), nan=-np.inf)
+    if sig.size < 2:  # a plate without analog samples (e.g. a static trial): no contact
+        return np.zeros(0), np.zeros(0)
     above = sig > threshold
     step = np.diff(above.astype(np.int8))
     up, down = np.flatnonzero(step == 1), np.flatnonzero(step == -1)

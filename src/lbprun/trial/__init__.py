@@ -128,6 +128,12 @@ def process(
     settings = settings or Settings()
     path = Path(path)
     trial = c3d.load(path)
+    if not trial.markers_hz > 0:  # every time base below is the marker (or pose) frame rate
+        raise TrialError(
+            f"{path.name}: no marker or pose data (POINT:RATE is {trial.markers_hz:g}): lbprun "
+            "measures running from markers or segment poses; a force-plates-only file is not "
+            "supported"
+        )
     try:
         static_trial = _load_static(static) if static else None
     except c3d.C3DError as exc:  # without its calibration the trial cannot be measured as asked
