@@ -482,3 +482,45 @@ def test_every_corpus_file_is_extracted_or_fails_with_one_sentence(c3d_dir, tmp_
     capsys.readouterr()
     assert len(codes) >= 40
     assert {rel: c for rel, c in codes.items() if not set(c) <= {0, 2}} == {}
+
+
+def _extract_fuzz(c3d_dir: Path, tmp_path: Path, keep) -> dict:
+    """Extract the fuzz variants ``keep(index, name)`` selects: outcome counts; a bug raises."""
+    from tests import faults_helpers as fh
+
+    counts = {"ok": 0, "failed": 0}
+    for k, (name, content) in enumerate(fh.fuzz_corpus(c3d_dir)):
+        if not keep(k, name):
+            continue
+        path = tmp_path / f"{name}.c3d"
+        path.write_bytes(content)
+        # the code a batch job runs for each trial: bad data is a failed trial with one
+        # sentence; anything else (a bug) raises here and fails the test
+        summary = trial.extract(path, tmp_path / "out" / name, mass_kg=70.0)
+        if summary["status"] == "failed":
+            message = summary["error"]
+            assert message.startswith(path.name) and "\n" not in message, message
+            counts["failed"] += 1
+        else:
+            counts["ok"] += 1
+        path.unlink()
+    return counts
+
+
+def test_damaged_rates_fail_the_trial_with_one_sentence(c3d_dir, tmp_path):
+    # POINT:RATE inf, 1e38 or 1e-9 in a damaged file reached the filters (ValueError,
+    # LinAlgError: a bug, the batch job and the run stopped); now each is the trial's sentence
+    counts = _extract_fuzz(c3d_dir, tmp_path, lambda k, name: "POINT_RATE" in name)
+    assert counts["failed"] >= 9, counts
+
+
+def test_fuzz_sample_is_extracted_or_fails_with_one_sentence(c3d_dir, tmp_path):
+    counts = _extract_fuzz(c3d_dir, tmp_path, lambda k, name: k % 40 == 0)
+    assert counts["ok"] and counts["failed"], counts
+
+
+@pytest.mark.slow
+def test_fuzz_corpus_is_extracted_or_fails_with_one_sentence(c3d_dir, tmp_path):
+    counts = _extract_fuzz(c3d_dir, tmp_path, lambda k, name: True)
+    print("\nextraction fuzz:", counts)
+    assert counts["ok"] + counts["failed"] >= 1000, counts

@@ -40,6 +40,11 @@ def _check_frames(raw: dict, header: _Header, room: int, warnings: list[str], pa
     return n_read
 
 
+#: Highest rates a file may declare: above any motion-capture camera (10 kHz) or analog board.
+MAX_POINT_HZ = 100_000.0
+MAX_ANALOG_HZ = 10_000_000.0
+
+
 def _rates(raw: dict, header: _Header, warnings: list[str], path: Path) -> tuple[float, float]:
     """Point and analog rates; disagreements between header and parameters are reported."""
     point_hz = float(raw["point_rate"])
@@ -58,6 +63,12 @@ def _rates(raw: dict, header: _Header, warnings: list[str], path: Path) -> tuple
         analog_hz = float((_numbers(raw, "ANALOG", "RATE") or np.zeros(1))[0])
     if point_hz <= 0 and raw["points"].shape[1]:
         raise _fail(path, "the point rate is 0 Hz although the file holds markers")
+    # Rates no recording system has (an infinite or 1e38 Hz POINT:RATE in a damaged file) would
+    # reach the filters as nonsense and fail there as a bug, not as the file's problem.
+    if not 0 <= point_hz <= MAX_POINT_HZ:
+        raise _fail(path, f"its point rate ({point_hz:g} Hz) is not a frame rate")
+    if not 0 <= analog_hz <= MAX_ANALOG_HZ:
+        raise _fail(path, f"its analog rate ({analog_hz:g} Hz) is not a sampling rate")
     return point_hz, analog_hz
 
 

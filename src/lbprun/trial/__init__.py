@@ -134,6 +134,18 @@ def process(
             "measures running from markers or segment poses; a force-plates-only file is not "
             "supported"
         )
+    cutoffs = {
+        "filters.marker_cutoff_hz": settings.marker_cutoff_hz,
+        "events.kinematic_cutoff_hz": settings.kinematic_cutoff_hz,
+    }
+    too_high = {k: v for k, v in cutoffs.items() if not v < trial.markers_hz / 2}
+    if too_high:  # the low-pass filters need cut-offs below the Nyquist frequency
+        names = ", ".join(f"{k} {v:g} Hz" for k, v in too_high.items())
+        raise TrialError(
+            f"{path.name}: its frame rate ({trial.markers_hz:g} Hz) is too low for the "
+            f"low-pass filters ({names} must lie below {trial.markers_hz / 2:g} Hz); lower "
+            "them in the config"
+        )
     try:
         static_trial = _load_static(static) if static else None
     except c3d.C3DError as exc:  # without its calibration the trial cannot be measured as asked
