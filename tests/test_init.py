@@ -121,3 +121,18 @@ def test_init_never_writes_into_the_data_folder_nor_over_existing_files(
     overlay = yaml.safe_load((out / "config.yaml").read_text())
     assert overlay["output_dir"] == str(out.resolve() / "results")
     assert _tree_hashes(lab_folder) == before
+
+
+def test_each_trial_takes_the_static_that_shares_its_name(tmp_path, c3d_dir, capsys):
+    # One folder holding two runners' runs and statics (as bmc-ric/ does): each run gets its
+    # own static, not the folder's first (RBDS001runT35 was given 20140515T133244_static).
+    data = tmp_path / "data" / "lab"
+    data.mkdir(parents=True)
+    for name in ("20140515T133244_run", "20140515T133244_static", "RBDS001runT35",
+                 "RBDS001static"):  # fmt: skip
+        (data / f"{name}.c3d").symlink_to(c3d_dir / "bmc-ric" / f"{name}.c3d")
+    assert cli.main(["init", str(tmp_path / "data"), "--out", str(tmp_path / "draft")]) == 0
+    capsys.readouterr()
+    trials = pd.read_csv(tmp_path / "draft" / "trials.tsv", sep="\t").set_index("trial")
+    assert trials.loc["RBDS001runT35", "static"] == "lab/RBDS001static.c3d"
+    assert trials.loc["20140515T133244_run", "static"] == "lab/20140515T133244_static.c3d"

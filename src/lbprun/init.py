@@ -163,12 +163,27 @@ def _participants(people: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["subject", "group", "mass_kg", "height_m"])
 
 
+def _shared_prefix(a: str, b: str) -> int:
+    """Length of the common beginning of two file names, ignoring case."""
+    n = 0
+    for x, y in zip(a.lower(), b.lower(), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _trials(found: list[dict]) -> pd.DataFrame:
-    """One row per dynamic trial; a static in the same folder becomes its ``static``."""
-    statics = {}
+    """One row per dynamic trial; a static of its subject in the same folder is its ``static``.
+
+    With several statics in a folder, each trial takes the one whose name shares the longest
+    beginning with its own (``RBDS001runT35`` -> ``RBDS001static``, ``20140515T133244_run`` ->
+    ``20140515T133244_static``), the first in file order on a tie.
+    """
+    statics: dict[tuple, list[Path]] = {}
     for item in found:
         if item["static_file"]:
-            statics.setdefault((item["subject"], item["file"].parent), item["file"].as_posix())
+            statics.setdefault((item["subject"], item["file"].parent), []).append(item["file"])
     rows, used = [], set()
     for item in found:
         if item["static_file"]:
@@ -177,7 +192,9 @@ def _trials(found: list[dict]) -> pd.DataFrame:
         while (item["subject"], trial) in used:
             trial += "_b"
         used.add((item["subject"], trial))
-        static = statics.get((item["subject"], item["file"].parent), "")
+        candidates = statics.get((item["subject"], item["file"].parent), [])
+        best = max(candidates, key=lambda c: _shared_prefix(c.stem, item["file"].stem), default="")
+        static = best.as_posix() if best else ""
         rows.append(
             {"subject": item["subject"], "trial": trial, "path": item["file"].as_posix(),
              "condition": "unspecified", "static": static, "speed_mps": None}
