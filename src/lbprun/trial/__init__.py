@@ -73,6 +73,16 @@ def _load_static(path: str | os.PathLike) -> c3d.Trial:
     return copy.deepcopy(_STATICS[key])
 
 
+def _check_cutoff(trial, key: str, cutoff_hz: float) -> None:
+    """Refuse a low-pass cut-off the trial's frame rate cannot carry (its sentence, not a bug)."""
+    if not cutoff_hz < trial.markers_hz / 2:
+        raise TrialError(
+            f"{trial.path.name}: its frame rate ({trial.markers_hz:g} Hz) is too low for the "
+            f"low-pass filter ({key} {cutoff_hz:g} Hz must lie below {trial.markers_hz / 2:g} "
+            "Hz); lower it in the config"
+        )
+
+
 def process(
     path: str | os.PathLike,
     /,
@@ -134,18 +144,7 @@ def process(
             "measures running from markers or segment poses; a force-plates-only file is not "
             "supported"
         )
-    cutoffs = {
-        "filters.marker_cutoff_hz": settings.marker_cutoff_hz,
-        "events.kinematic_cutoff_hz": settings.kinematic_cutoff_hz,
-    }
-    too_high = {k: v for k, v in cutoffs.items() if not v < trial.markers_hz / 2}
-    if too_high:  # the low-pass filters need cut-offs below the Nyquist frequency
-        names = ", ".join(f"{k} {v:g} Hz" for k, v in too_high.items())
-        raise TrialError(
-            f"{path.name}: its frame rate ({trial.markers_hz:g} Hz) is too low for the "
-            f"low-pass filters ({names} must lie below {trial.markers_hz / 2:g} Hz); lower "
-            "them in the config"
-        )
+    _check_cutoff(trial, "filters.marker_cutoff_hz", settings.marker_cutoff_hz)
     try:
         static_trial = _load_static(static) if static else None
     except c3d.C3DError as exc:  # without its calibration the trial cannot be measured as asked
@@ -161,6 +160,8 @@ def process(
     feet, feet_sources, feet_warnings = sources.feet(
         trial, events.foot_markers(trial, mapping), settings=settings
     )
+    if feet:  # the foot-clearance detector filters the feet
+        _check_cutoff(trial, "events.kinematic_cutoff_hz", settings.kinematic_cutoff_hz)
     found = events.detect(trial, feet=feet, settings=settings)
     result = measure_trial(
         trial,
