@@ -55,3 +55,35 @@ def test_four_labs_drafted_by_init_run_through_the_workflow(tmp_path, c3d_dir, c
     assert "no thorax markers" in trials.loc["RBDS001", "null_outcomes"]
     assert "no valid stride" in trials.loc["QTM", "null_outcomes"]
     assert trials.loc["JA1", ["pelvis_rot_rom_deg", "thorax_rot_rom_deg"]].notna().all()
+
+
+@pytest.mark.slow
+def test_the_whole_corpus_drafted_by_init_runs_to_the_end(tmp_path, c3d_dir, capsys):
+    # Every C3D of every lab in the corpus (running, walking, statics, plates only, markerless,
+    # damaged, crafted) as one study: init drafts it, the workflow runs to the end, every trial
+    # is in trials.csv, each failed one in failed_trials.csv with one sentence naming its file,
+    # every "ok" or partial trial says why each of its null outcomes is null.
+    sheets = tmp_path / "sheets"
+    assert cli.main(["init", str(c3d_dir), "--out", str(sheets)]) == 0
+    capsys.readouterr()
+    people = pd.read_csv(sheets / "participants.tsv", sep="\t")
+    people["group"] = (["healthy", "lbp"] * len(people))[: len(people)]
+    people["mass_kg"] = people["mass_kg"].fillna(70.0)
+    people.to_csv(sheets / "participants.tsv", sep="\t", index=False)
+    sheet = pd.read_csv(sheets / "trials.tsv", sep="\t")
+    skipped = pd.read_csv(sheets / "skipped.tsv", sep="\t")
+    assert len(sheet) >= 35 and len(skipped) >= 1  # unreadable files are listed, never fatal
+
+    run = snakemake(sheets, "--cores", "2", timeout=1500)
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert "Traceback" not in run.stdout + run.stderr
+    results = sheets / "results" / "cohort"
+    trials = pd.read_csv(results / "trials.csv")
+    failed = pd.read_csv(results / "failed_trials.csv")
+    assert len(trials) == len(sheet)
+    assert set(trials.loc[trials["status"] == "failed", "trial"]) == set(failed["trial"])
+    for _, row in failed.iterrows():
+        assert "\n" not in row["error"] and row["error"].split(":")[0].lower().endswith(".c3d")
+    measured = trials[trials["status"] != "failed"]
+    assert len(measured) >= 20
+    assert not measured["null_outcomes"].str.contains("see the warnings").any()
