@@ -169,11 +169,16 @@ def test_no_worker_outlives_a_killed_reader(c3d_dir, sig):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        workers = {}
-        assert fh.wait_until(
-            lambda: workers.update(fh.children(reader.pid)) or workers, timeout=60
-        ), "the reader never started its worker"
-        assert all("lbprun._c3d_worker" in cmd for cmd in workers.values()), workers
+        # Between fork and exec the child still shows the reader's command line: wait for the
+        # exec (under load the first look can fall in between).
+        def started() -> dict:
+            found = fh.children(reader.pid)
+            return found if found and all("lbprun._c3d_worker" in c for c in found.values()) else {}
+
+        assert fh.wait_until(started, timeout=60), (
+            "the reader never started its worker",
+            fh.children(reader.pid),
+        )
         time.sleep(0.5)  # the worker is now inside ezc3d, spinning
         reader.send_signal(sig)
         reader.wait(timeout=10)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from lbprun.c3d import load
-from lbprun.markersets import BUILTIN_SETS, ROLES, MarkerSetError, resolve, role_markers
+from lbprun.markersets import (
+    BUILTIN_SETS,
+    ROLES,
+    MarkerSetError,
+    resolve,
+    resolve_roles,
+    role_markers,
+)
 
 # file -> (set auto must pick, roles that must be filled with these labels)
 KNOWN = {
@@ -152,3 +159,17 @@ def test_a_repeated_label_set_is_resolved_once_and_each_caller_owns_its_copy():
     assert markersets._resolve_builtin.cache_info().hits == hits + 1
     assert second.mapping["sacrum"] == "SACR" and second.rules["sacrum"] != "by the caller"
     assert second == markersets._resolve(labels, "auto")  # what an uncached call gives
+
+
+def test_a_bare_epicondyle_is_a_knee_only_on_a_marked_leg(c3d_dir):
+    # kineticstoolkit's wheelchair-basketball file marks the elbow as BodyL:LateralEpicondyleL
+    # (prefix stripped by the loader): with no other left-leg landmark it is not the left knee,
+    # it is reported; the same name next to the leg's malleoli and foot markers is the knee.
+    found = resolve_roles(load(c3d_dir / "kineticstoolkit" / "sprintbasket.c3d"))
+    assert "l_knee_lat" not in found.mapping
+    assert found.ambiguous["l_knee_lat"] == ["LateralEpicondyleL"]
+    leg = resolve_roles(["LateralEpicondyleL", "MedialEpicondyleL", "LLME", "LMME", "LHEE"])
+    assert leg.mapping["l_knee_lat"] == "LateralEpicondyleL"
+    assert leg.mapping["l_knee_med"] == "MedialEpicondyleL"
+    opensim = resolve_roles(["RLEP", "RMEP", "RLME", "RMME"])
+    assert (opensim.mapping["r_knee_lat"], opensim.mapping["r_knee_med"]) == ("RLEP", "RMEP")

@@ -451,9 +451,28 @@ def _resolve(labels: list[str], markerset: str) -> Resolution:
         name = "vocabulary" if more else "none"
     mapping |= more
     rules |= more_rules
+    for role in _elbow_or_knee(mapping, more_rules):
+        ambiguous[role] = [mapping.pop(role)]
+        del rules[role]
     clusters = {label for label in labels if CLUSTER_LABEL.match(label)}
     unmatched = _unmatched(labels, mapping, clusters)
     return Resolution(name, mapping, rules, unmatched, ambiguous)
+
+
+# A bare "lateral/medial epicondyle" names the femur's or the humerus's: read as the knee only
+# where the file marks the same leg elsewhere (an upper-limb file's elbow is not a knee).
+_BARE_EPICONDYLE = re.compile(r"anatomy '(lep|lepi|latepi|mep|mepi|medepi)'")
+_OTHER_LEG = tuple(s for s in LEG_ROLE_SUFFIXES if s not in ("knee_lat", "knee_med"))
+
+
+def _elbow_or_knee(mapping: dict, rules: dict) -> list[str]:
+    """Knee roles read from a bare epicondyle label on a side with no other leg landmark."""
+    return [
+        role
+        for role, rule in rules.items()
+        if _BARE_EPICONDYLE.search(rule)
+        and not any(f"{role[0]}_{suffix}" in mapping for suffix in _OTHER_LEG)
+    ]
 
 
 # Technical-cluster markers: segment name and a number (L_thigh_1, pelvis_3, R.Shank.2).
