@@ -353,8 +353,13 @@ class Resolution:
         return {r: {"label": self.mapping[r], "rule": self.rules.get(r, "")} for r in self.mapping}
 
 
-def _from_vocabulary(labels: list[str], taken: set[str], used: set[str]) -> tuple[dict, dict, dict]:
-    """Roles read by anatomy for labels not used yet; equal claims leave the role out."""
+def _from_vocabulary(
+    labels: list[str], taken: set[str], used: set[str]
+) -> tuple[dict, dict, dict, dict]:
+    """Roles read by anatomy for labels not used yet; equal claims leave the role out.
+
+    Returns the roles' labels, their rules, the ambiguous roles and each role's anatomy name.
+    """
     claims: dict[str, list] = {}
     for label in labels:
         if label in used:
@@ -362,7 +367,7 @@ def _from_vocabulary(labels: list[str], taken: set[str], used: set[str]) -> tupl
         reading = vocabulary.read_label(label)
         if reading.role and reading.role not in taken:
             claims.setdefault(reading.role, []).append(reading)
-    mapping, rules, ambiguous = {}, {}, {}
+    mapping, rules, ambiguous, anatomy = {}, {}, {}, {}
     for role, readings in claims.items():
         best = min(r.rank for r in readings)
         top = [r for r in readings if r.rank == best]
@@ -370,7 +375,8 @@ def _from_vocabulary(labels: list[str], taken: set[str], used: set[str]) -> tupl
             ambiguous[role] = [r.label for r in top]
             continue
         mapping[role], rules[role] = top[0].label, f"vocabulary: {top[0].rule}"
-    return mapping, rules, ambiguous
+        anatomy[role] = top[0].anatomy
+    return mapping, rules, ambiguous, anatomy
 
 
 def _unmatched(labels: list[str], mapping: dict, clusters: set[str]) -> dict[str, list[str]]:
@@ -444,14 +450,14 @@ def _resolve_builtin(labels: tuple[str, ...], markerset: str) -> Resolution:
 def _resolve(labels: list[str], markerset: str) -> Resolution:
     name, mapping, rule, off = _base(labels, markerset)
     rules = dict.fromkeys(mapping, rule)
-    more, more_rules, ambiguous = _from_vocabulary(
+    more, more_rules, ambiguous, anatomy = _from_vocabulary(
         labels, set(mapping) | off, set(mapping.values())
     )
     if not mapping:  # no built-in label at all: say so rather than name an empty set
         name = "vocabulary" if more else "none"
     mapping |= more
     rules |= more_rules
-    for role in _elbow_or_knee(mapping, more_rules):
+    for role in _elbow_or_knee(mapping, anatomy):
         ambiguous[role] = [mapping.pop(role)]
         del rules[role]
     clusters = {label for label in labels if CLUSTER_LABEL.match(label)}
@@ -461,16 +467,15 @@ def _resolve(labels: list[str], markerset: str) -> Resolution:
 
 # A bare "lateral/medial epicondyle" names the femur's or the humerus's: read as the knee only
 # where the file marks the same leg elsewhere (an upper-limb file's elbow is not a knee).
-_BARE_EPICONDYLE = re.compile(r"anatomy '(lep|lepi|latepi|mep|mepi|medepi)'")
 _OTHER_LEG = tuple(s for s in LEG_ROLE_SUFFIXES if s not in ("knee_lat", "knee_med"))
 
 
-def _elbow_or_knee(mapping: dict, rules: dict) -> list[str]:
+def _elbow_or_knee(mapping: dict, anatomy: dict) -> list[str]:
     """Knee roles read from a bare epicondyle label on a side with no other leg landmark."""
     return [
         role
-        for role, rule in rules.items()
-        if _BARE_EPICONDYLE.search(rule)
+        for role, name in anatomy.items()
+        if name in vocabulary.BARE_EPICONDYLE
         and not any(f"{role[0]}_{suffix}" in mapping for suffix in _OTHER_LEG)
     ]
 

@@ -118,12 +118,18 @@ def _name(words: list[str]) -> str:
 
 @dataclass(frozen=True)
 class Reading:
-    """What a label says: its role (or None), the rule that matched, and the rank."""
+    """What a label says: its role (or None), the rule that matched, the rank, the anatomy."""
 
     label: str
     role: str | None
     rule: str
     rank: int = 0
+    anatomy: str | None = None  # the anatomical name the role was read from ("latepi")
+
+
+# Names of a bare lateral/medial epicondyle: the femur's or the humerus's. They are read as the
+# knee only where the file marks the same leg elsewhere (lbprun.markersets._resolve).
+BARE_EPICONDYLE = frozenset({"lep", "lepi", "latepi", "mep", "mepi", "medepi"})
 
 
 def read_label(label: str, /) -> Reading:
@@ -146,7 +152,7 @@ def read_label(label: str, /) -> Reading:
     whole = _name(words)
     if whole in _UNSIDED_INDEX:
         role, rank = _UNSIDED_INDEX[whole]
-        return Reading(label, role, f"anatomy '{whole}'", rank)
+        return Reading(label, role, f"anatomy '{whole}'", rank, whole)
     side, rest = None, words
     if words[0] in SIDES and len(words) > 1:
         side, rest = SIDES[words[0]], words[1:]
@@ -162,7 +168,7 @@ def read_label(label: str, /) -> Reading:
     if name not in _SIDED_INDEX:
         return Reading(label, None, f"'{name}' is not a landmark name")
     role, rank = _SIDED_INDEX[name]
-    return Reading(label, f"{side}_{role}", f"side '{side.upper()}' + anatomy '{name}'", rank)
+    return Reading(label, f"{side}_{role}", f"side '{side.upper()}' + anatomy '{name}'", rank, name)
 
 
 def hints(label: str, /) -> list[str]:
