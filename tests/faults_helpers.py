@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -89,6 +90,17 @@ def kill_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+def inspect_json(*args) -> dict:
+    """``lbprun inspect --json ARGS`` through the console entry point, as a user runs it."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from lbprun.cli import main; sys.exit(main())",
+         "inspect", "--json", *map(str, args)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def write_config(workdir: Path, **overrides) -> dict:

@@ -9,10 +9,6 @@ clusters need -- each give one sentence naming the file and the problem.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -21,9 +17,9 @@ from lbprun.cli import main
 from lbprun.markersets import MarkerSetError, load_yaml, resolve_roles
 from lbprun.synth import layouts
 from lbprun.synth.params import TrialParams
+from tests.faults_helpers import inspect_json
 
 PARAMS = TrialParams(setup="treadmill", duration_s=4.0, medial_markers=True)
-CLI = "import sys; from lbprun.cli import main; sys.exit(main())"
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +55,8 @@ def written(tmp_path_factory) -> dict:
     }
 
 
-def _inspect(*args) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", CLI, "inspect", "--json", *map(str, args)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def test_inspect_names_unmatched_labels_with_a_snippet_that_works(written, tmp_path):
-    info = _inspect(written["odd"], "--mass-kg", PARAMS.mass_kg)
+    info = inspect_json(written["odd"], "--mass-kg", PARAMS.mass_kg)
     assert info["unmatched_labels"] == {"LHeelTop": ["l_heel"]}
     assert "l_heel: LHeelTop" in info["markerset_yaml"]
     assert info["roles"]["l_heel"] is None
@@ -80,13 +67,13 @@ def test_inspect_names_unmatched_labels_with_a_snippet_that_works(written, tmp_p
 
 
 def test_inspect_outcomes_say_why_and_what_fixes(written):
-    info = _inspect(written["ric"], "--mass-kg", PARAMS.mass_kg)  # no static given
+    info = inspect_json(written["ric"], "--mass-kg", PARAMS.mass_kg)  # no static given
     knee = info["outcomes"]["knee_flex_td_deg"]
     assert not knee["computed"] and "static trial" in knee["fix"]
     assert "knee flexion" in knee["reason"]
     pelvis = info["outcomes"]["pelvis_rot_rom_deg"]
     assert not pelvis["computed"] and "pelvis markers incomplete" in pelvis["reason"]
-    with_static = _inspect(written["ric"], "--static", written["ric_static"], "--mass-kg", 70)
+    with_static = inspect_json(written["ric"], "--static", written["ric_static"], "--mass-kg", 70)
     assert with_static["outcomes"]["knee_flex_td_deg"]["computed"]
     assert with_static["outcomes"]["pelvis_rot_rom_deg"]["computed"]
     assert not with_static["outcomes"]["thorax_rot_rom_deg"]["computed"]

@@ -27,6 +27,7 @@ from lbprun.kinematics import poses as pose_kin
 from lbprun.settings import Settings
 from lbprun.synth.cohort import CohortSpec, draw_subjects, trial_params
 from lbprun.synth.poses import SEGMENTS
+from tests.faults_helpers import inspect_json
 
 THEIA = Path("theia-sanford") / "pose_filt_2.c3d"
 FORCE_OUTCOMES = registry.names(needs="force")
@@ -526,13 +527,7 @@ def test_theia_without_a_mass_says_why_each_null_is_null_and_what_fixes_it(theia
     # Every null outcome has its reason (no "see the warnings"): the vGRF measures for want of a
     # plate stance, the coherence for want of strides -- and the coherence's fix is a longer
     # record, not the thorax markers of its family (the torso pose gives the thorax).
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys; from lbprun.cli import main; sys.exit(main())",
-         "inspect", "--json", str(theia)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    outcomes = json.loads(done.stdout)["outcomes"]
+    outcomes = inspect_json(theia)["outcomes"]
     nulls = {k: v for k, v in outcomes.items() if not v["computed"]}
     assert set(nulls) == {"coherence_stride", *FORCE_OUTCOMES}
     for key in FORCE_OUTCOMES:
