@@ -75,8 +75,15 @@ def _dump():
         json.dump(record, f)
 
 
+def _forked():
+    # A job run by lbprun's job server is a fork of it: its clock starts at the fork.
+    global _START
+    _START = time.time()
+
+
 if os.environ.get("LBPRUN_BENCH_PROBE"):
     atexit.register(_dump)
+    os.register_at_fork(after_in_child=_forked)
 """
 
 

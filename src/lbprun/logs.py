@@ -22,6 +22,14 @@ def to_file(path: str | os.PathLike, /) -> None:
     logging.basicConfig(filename=os.fspath(path), level=logging.INFO, filemode="w", force=True)
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
+    from lbprun import jobserver
+
+    if jobserver.in_copy():  # says where the job ran, for anyone reading the log
+        logging.getLogger("lbprun").info(
+            "run by the job server: process %d, forked from process %d with its imports done",
+            os.getpid(),
+            os.getppid(),
+        )
 
 
 def _log_uncaught(kind, value, tb) -> None:

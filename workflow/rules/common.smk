@@ -10,7 +10,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
-from lbprun import sheets, steps, study
+from lbprun import jobserver, sheets, steps, study
 
 min_version("9.0")
 
@@ -234,3 +234,31 @@ def table_outputs(name):
         )
         for ext in TABLE_FORMATS
     ]
+
+
+# Jobs run in copies of one process that has imported the libraries once (lbprun.jobserver,
+# issue 16): local runs only; on a cluster executor every job runs where the executor put it.
+_JOB_SERVER = []
+
+
+def start_job_server():
+    """Start the job server, preloading what this run's jobs import (config ``preload_jobs``)."""
+    if not (config["preload_jobs"] and workflow.local_exec and jobserver.available()):
+        return
+    scripts = {Path(job.rule.script).stem for job in workflow.dag.needrun_jobs() if job.rule.script}
+    if scripts:
+        _JOB_SERVER.append(jobserver.start(jobserver.preload_for(scripts)))
+
+
+def stop_job_server():
+    """End the job server (it also ends on its own when this process does)."""
+    while _JOB_SERVER:
+        _JOB_SERVER.pop().stop()
+
+
+onstart:
+    start_job_server()
+
+
+onerror:
+    stop_job_server()

@@ -142,6 +142,7 @@ rule report:
 
 
 onsuccess:
+    stop_job_server()  # common.smk
     # The run ends on what it made and what it could not, not on "100% done" alone.
     if Path(SUMMARY).is_file():
         text = Path(SUMMARY).read_text(encoding="utf-8")

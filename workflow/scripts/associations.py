@@ -1,5 +1,9 @@
 """Knee flexion at touchdown vs impact and loading rates -> results/stats/associations.csv."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 import pandas as pd
 
 from lbprun import logs, stats

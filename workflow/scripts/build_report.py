@@ -1,5 +1,9 @@
 """The HTML report, built by the workflow itself (never stale) -> results/report.html."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 import json
 from pathlib import Path
 

@@ -1,5 +1,9 @@
 """Discrete outcomes, vector-coding patterns, QC -> figures/{discrete,vector_coding,qc}.*."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from pathlib import Path
 
 import pandas as pd

@@ -1,5 +1,9 @@
 """Generate the demo cohort's C3D files and check they are the ones the sheets name."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 import logging
 from pathlib import Path
 

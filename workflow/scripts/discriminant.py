@@ -1,5 +1,9 @@
 """Which outcome separates the groups (leave-one-subject-out) -> results/stats/discriminant.csv."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from lbprun import cohort, logs, stats, steps
 
 logs.to_file(snakemake.log[0])

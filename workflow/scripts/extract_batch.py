@@ -1,5 +1,9 @@
 """Extract one batch of trials; write a per-trial log and the batch manifest (written last)."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from lbprun import logs, steps, trial
 from lbprun.settings import Settings
 

@@ -1,5 +1,9 @@
 """Gather the trial folders listed in the batch manifests into results/cohort/."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 import logging
 from pathlib import Path
 

@@ -1,5 +1,9 @@
 """Mixed models outcome ~ group * condition + (1 | subject) -> results/stats/mixed_models.csv."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from lbprun import cohort, logs, stats, steps
 
 logs.to_file(snakemake.log[0])

@@ -1,5 +1,9 @@
 """Outcomes by group: mean ± SD, difference [95 % CI], g, p -> results/tables/outcomes.*."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from pathlib import Path
 
 import pandas as pd

@@ -1,5 +1,9 @@
 """Participant characteristics by group -> results/tables/participants.{csv,md,tex}."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from pathlib import Path
 
 import pandas as pd

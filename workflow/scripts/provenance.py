@@ -1,5 +1,9 @@
 """Write results/provenance.json: versions, config, sheet and C3D hashes, output hashes."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 import logging
 from pathlib import Path
 

@@ -1,5 +1,9 @@
 """Every table of the run as an HTML page for the report -> results/report/tables/{name}.html."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from lbprun import logs, report
 
 logs.to_file(snakemake.log[0])

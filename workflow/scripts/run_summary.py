@@ -1,5 +1,9 @@
 """What the run made and could not -> results/summary.txt, summary.json, report/summary.html."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 import json
 from pathlib import Path
 

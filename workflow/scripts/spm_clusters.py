@@ -1,5 +1,9 @@
 """SPM{t} two-sample tests on subject-mean waveforms -> results/stats/spm_clusters.csv."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 import pandas as pd
 
 from lbprun import logs, steps

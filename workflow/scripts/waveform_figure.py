@@ -1,5 +1,9 @@
 """Group mean waveforms with SPM clusters shaded -> results/figures/waveform_{name}.*, all."""
 
+from lbprun import jobserver
+
+jobserver.hand_over()  # run in the preloaded job server if there is one (issue 16)
+
 from pathlib import Path
 
 import pandas as pd
