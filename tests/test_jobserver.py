@@ -66,6 +66,7 @@ def script(tmp_path) -> Path:
 
 def _run(script: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environ = {**os.environ, "MARK": "yes", "PYTHONPATH": "/extra/path", **(env or {})}
+    environ |= dict.fromkeys(jobserver.THREAD_VARS, "1")  # as Snakemake sets them for a job
     return subprocess.run(
         [sys.executable, str(script), *args],
         capture_output=True,
@@ -111,7 +112,7 @@ def test_the_job_ends_as_the_copy_did(server, script, what, code, stderr):
 
 def test_killing_the_jobs_process_kills_the_copy(server, script, tmp_path):
     pid_file = tmp_path / "copy.pid"
-    env = {**os.environ, "MARK": "yes"}
+    env = {**os.environ, "MARK": "yes", **dict.fromkeys(jobserver.THREAD_VARS, "1")}
     job = subprocess.Popen([sys.executable, str(script), "sleep", str(pid_file)], env=env)
     try:
         assert fh.wait_until(lambda: pid_file.is_file() and pid_file.read_text(), timeout=30)
@@ -144,7 +145,9 @@ def test_a_server_declines_another_interpreter_or_lbprun():
     import lbprun
 
     request = {"executable": sys.executable, "lbprun": lbprun.__file__}
+    request["env"] = {name: os.environ.get(name) for name in jobserver.THREAD_VARS}
     assert jobserver._refusal(request, [0, 1, 2]) is None
+    assert jobserver._refusal(request | {"env": {"OMP_NUM_THREADS": "64"}}, [0, 1, 2])
     assert jobserver._refusal(request | {"executable": "/usr/bin/python9"}, [0, 1, 2])
     assert jobserver._refusal(request | {"lbprun": "/elsewhere/lbprun/__init__.py"}, [0, 1, 2])
     assert jobserver._refusal(request, [0])

@@ -43,6 +43,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import traceback
 
 __all__ = [
@@ -117,6 +118,18 @@ def preload_for(scripts: object) -> tuple[tuple[str, ...], ...]:
     return (GROUPS["base"] + first, *groups)
 
 
+#: The thread counts Snakemake gives a job's libraries (snakemake.shell, from the rule's
+#: ``threads``, 1 for every lbprun rule): the server imports with the same, since they are read
+#: at import, and declines a job whose values differ (it runs in its own process).
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
 #: How long a job waits for the server's answer before running in its own process (the server
 #: answers between two imports; the slowest import is ~1.3 s).
 ANSWER_TIMEOUT_S = 30.0
@@ -190,6 +203,7 @@ def start(modules: tuple[tuple[str, ...], ...]) -> Server:
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             pass_fds=(listener.fileno(),),
+            env={**os.environ, **dict.fromkeys(THREAD_VARS, "1")},
         )
     finally:
         listener.close()
@@ -373,6 +387,9 @@ def _refusal(request: dict, fds: list[int]) -> str | None:
         return "another interpreter"
     if request.get("lbprun") != lbprun.__file__:
         return "another lbprun"
+    env = request.get("env", {})
+    if any(env.get(name) != os.environ.get(name) for name in THREAD_VARS):
+        return "other thread counts"
     return None
 
 
@@ -409,6 +426,7 @@ def _run_copy(request: dict, fds: list[int], supervisor: int) -> None:
         os.umask(request["umask"])
         os.environ.clear()
         os.environ.update(request["env"])
+        tempfile.tempdir = None  # read TMPDIR again: Snakemake may give the job its own
         sys.argv[:] = request["argv"]
         sys.path[:] = request["path"]
         code = _run_script(request["argv"][0])
