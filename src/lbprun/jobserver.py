@@ -138,6 +138,7 @@ _PR_SET_PDEATHSIG = 1
 _HEADER = struct.Struct("<I")
 
 _in_copy = False  # set in the forked copy: its script's own hand_over() must not hand over again
+_handed_over = False  # set in a job's process whose script a copy runs (bench/ tells them apart)
 
 
 class Server:
@@ -245,6 +246,8 @@ def hand_over() -> None:
         return
     if answer != "ok":
         return
+    global _handed_over  # noqa: PLW0603
+    _handed_over = True
     conn.settimeout(None)
     try:
         status = _read_line(conn)
