@@ -486,3 +486,7 @@ if __name__ == "__main__":
     from lbprun import jobserver  # noqa: PLW0406
 
     jobserver._serve(int(sys.argv[1]), sys.argv[3:])  # argv[2]: the address, for ps
+    # Exit without tearing the preloaded modules down (~0.6 s that Snakemake would wait for at
+    # the end of every run); exit handlers still run, and the server has nothing to flush.
+    atexit._run_exitfuncs()
+    os._exit(0)
