@@ -31,20 +31,20 @@ runs the script, and sends ``exit <code>`` or ``signal <n>`` when it ends.
 
 from __future__ import annotations
 
-import atexit
+# Only what a job's process needs to hand over (it pays every import here, ~16 jobs a run);
+# the server's and the starter's modules are imported where they are used.
 import contextlib
-import importlib
 import json
 import os
-import secrets
 import select
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
-import traceback
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = [
     "ENV",
@@ -153,8 +153,11 @@ class Server:
 
         Jobs already handed over are not affected: each is supervised by its own process.
         """
+        import subprocess
+
         if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
         try:
             self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -192,6 +195,9 @@ def start(modules: tuple[tuple[str, ...], ...]) -> Server:
     >>> server.process.returncode
     0
     """
+    import secrets
+    import subprocess
+
     address = f"lbprun-jobs-{os.getpid()}-{secrets.token_hex(8)}"
     # Bound here, before the server starts: a job started right away waits in the backlog.
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -299,11 +305,17 @@ def _exit_as(status: str) -> None:
 
 
 def _serve(fd: int, groups: list[str]) -> None:
+    """Import ``groups`` in turn, serving the jobs waiting between two; then serve jobs.
+
+    End of file on stdin ends the server.
+    """
+    import importlib
+
     listener = socket.socket(fileno=fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
-    for group in groups:  # between groups, serve the jobs already waiting
+    for group in groups:
         for name in filter(None, group.split(",")):
-            with contextlib.suppress(Exception):  # a job needing it imports it itself, and says
+            with contextlib.suppress(Exception):  # a job needing it imports it, and says
                 importlib.import_module(name)
         if not _accept_ready(listener, timeout_s=0):
             return
@@ -429,11 +441,15 @@ def _run_copy(request: dict, fds: list[int], supervisor: int) -> None:
         os.umask(request["umask"])
         os.environ.clear()
         os.environ.update(request["env"])
+        import tempfile
+
         tempfile.tempdir = None  # read TMPDIR again: Snakemake may give the job its own
         sys.argv[:] = request["argv"]
         sys.path[:] = request["path"]
         code = _run_script(request["argv"][0])
     except BaseException:
+        import traceback
+
         traceback.print_exc()
     finally:
         for stream in (sys.stdout, sys.stderr):
@@ -454,6 +470,8 @@ def _run_script(path: str) -> int:
     except BaseException:
         sys.excepthook(*sys.exc_info())
         code = 1
+    import atexit
+
     atexit._run_exitfuncs()
     return code
 
@@ -483,6 +501,8 @@ def _die_with(parent: int) -> None:
 if __name__ == "__main__":
     # Through the imported module, not this __main__ copy of it: a copy's script imports
     # lbprun.jobserver, and must find _in_copy set there.
+    import atexit
+
     from lbprun import jobserver  # noqa: PLW0406
 
     jobserver._serve(int(sys.argv[1]), sys.argv[3:])  # argv[2]: the address, for ps
