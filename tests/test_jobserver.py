@@ -125,6 +125,30 @@ def test_killing_the_jobs_process_kills_the_copy(server, script, tmp_path):
         job.kill()
 
 
+@pytest.mark.parametrize(
+    ("sig", "said"), [(signal.SIGTERM, ""), (signal.SIGINT, "KeyboardInterrupt")]
+)
+def test_a_signal_to_the_jobs_process_reaches_the_copy(server, script, tmp_path, sig, said):
+    pid_file = tmp_path / "copy.pid"
+    env = {**os.environ, "MARK": "yes", **dict.fromkeys(jobserver.THREAD_VARS, "1")}
+    job = subprocess.Popen(
+        [sys.executable, str(script), "sleep", str(pid_file)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert fh.wait_until(lambda: pid_file.is_file() and pid_file.read_text(), timeout=30)
+        copy = int(pid_file.read_text())
+        job.send_signal(sig)
+        _, stderr = job.communicate(timeout=30)
+        assert job.returncode == -sig  # as the script itself would end, run by python
+        assert said in stderr
+        assert fh.wait_until(lambda: not _alive(copy), timeout=5)
+    finally:
+        job.kill()
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]

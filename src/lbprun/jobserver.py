@@ -25,8 +25,9 @@ its GIL, so two of them never use two cores).
 
 Protocol (AF_UNIX stream socket in Linux's abstract namespace, same user only): the job sends
 its three standard file descriptors and one JSON request; the server forks a *supervisor* per
-connection, which checks the request, answers ``ok`` or ``no <reason>``, forks the *copy* that
-runs the script, and sends ``exit <code>`` or ``signal <n>`` when it ends.
+connection, which checks the request, forks the *copy* that runs the script, answers ``ok <copy's
+pid>`` (or ``no <reason>``), and sends ``exit <code>`` or ``signal <n>`` when it ends. The job's
+process passes SIGINT, SIGTERM, SIGHUP and SIGQUIT on to the copy.
 """
 
 from __future__ import annotations
@@ -250,10 +251,12 @@ def hand_over() -> None:
         answer = _read_line(conn)
     except (OSError, ValueError):
         return
-    if answer != "ok":
+    kind, _, pid = answer.partition(" ")
+    if kind != "ok" or not pid.isdigit():
         return
     global _handed_over  # noqa: PLW0603
     _handed_over = True
+    _forward_signals(int(pid))
     conn.settimeout(None)
     try:
         status = _read_line(conn)
@@ -287,6 +290,21 @@ def _read_line(conn: socket.socket) -> str:
             break
         data += chunk
     return data.decode().strip()
+
+
+def _forward_signals(copy: int) -> None:
+    """Pass the signals a job is stopped with on to the copy, which ends as the job would.
+
+    (Snakemake cancelling a run, a user's Ctrl-C or kill; SIGKILL cannot be caught: then the
+    supervisor sees this process go and kills the copy.)
+    """
+
+    def forward(sig: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(copy, sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, forward)
 
 
 def _exit_as(status: str) -> None:
@@ -364,7 +382,7 @@ def _supervise(conn: socket.socket) -> None:
         _run_copy(request, fds, supervisor)  # never returns
     for fd in fds:
         os.close(fd)
-    conn.sendall(b"ok\n")
+    conn.sendall(f"ok {pid}\n".encode())
     status = _wait(pid, conn)
     if status is None:
         return
@@ -467,9 +485,15 @@ def _run_script(path: str) -> int:
         code = 0
     except SystemExit as end:
         code = _exit_code(end.code)
-    except BaseException:
+    except BaseException as error:
         sys.excepthook(*sys.exc_info())
         code = 1
+        if isinstance(error, KeyboardInterrupt):  # Python ends by SIGINT then (3.8+)
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
     import atexit
 
     atexit._run_exitfuncs()
