@@ -28,6 +28,9 @@ its three standard file descriptors and one JSON request; the server forks a *su
 connection, which checks the request, forks the *copy* that runs the script, answers ``ok <copy's
 pid>`` (or ``no <reason>``), and sends ``exit <code>`` or ``signal <n>`` when it ends. The job's
 process passes SIGINT, SIGTERM, SIGHUP and SIGQUIT on to the copy.
+
+Over 500 lines on purpose: the job's side, the server and the supervisor speak one protocol, and
+each is only safe read with the others (who closes which descriptor, who reaps whom).
 """
 
 from __future__ import annotations
