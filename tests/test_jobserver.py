@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -126,27 +127,43 @@ def test_killing_the_jobs_process_kills_the_copy(server, script, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("sig", "said"), [(signal.SIGTERM, ""), (signal.SIGINT, "KeyboardInterrupt")]
+    "case",
+    [
+        (signal.SIGTERM, False, ""),
+        (signal.SIGINT, False, "KeyboardInterrupt"),
+        (signal.SIGINT, True, None),  # started ignoring it (as under nohup or `&`): ignored
+    ],
 )
-def test_a_signal_to_the_jobs_process_reaches_the_copy(server, script, tmp_path, sig, said):
+def test_a_signal_to_the_jobs_process_reaches_the_copy(server, script, tmp_path, case):
+    sig, ignored, said = case
     pid_file = tmp_path / "copy.pid"
     env = {**os.environ, "MARK": "yes", **dict.fromkeys(jobserver.THREAD_VARS, "1")}
+
+    def dispositions() -> None:  # whatever the test runner's own (CI runs it in the background)
+        signal.signal(sig, signal.SIG_IGN if ignored else signal.SIG_DFL)
+
     job = subprocess.Popen(
         [sys.executable, str(script), "sleep", str(pid_file)],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=dispositions,  # noqa: PLW1509 - set before exec; the test starts no thread
     )
     try:
         assert fh.wait_until(lambda: pid_file.is_file() and pid_file.read_text(), timeout=30)
         copy = int(pid_file.read_text())
         job.send_signal(sig)
+        if ignored:  # as `python script.py` started so: both keep running
+            time.sleep(1.0)
+            assert job.poll() is None and _alive(copy)
+            return
         _, stderr = job.communicate(timeout=30)
         assert job.returncode == -sig  # as the script itself would end, run by python
         assert said in stderr
         assert fh.wait_until(lambda: not _alive(copy), timeout=5)
     finally:
         job.kill()
+        job.wait()
 
 
 def _alive(pid: int) -> bool:

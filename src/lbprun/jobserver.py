@@ -134,6 +134,9 @@ THREAD_VARS = (
     "NUMEXPR_NUM_THREADS",
 )
 
+#: The signals a job is stopped with: passed on from the job's process to the copy.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
 #: How long a job waits for the server's answer before running in its own process (the server
 #: answers between two imports; the slowest import is ~1.3 s).
 ANSWER_TIMEOUT_S = 30.0
@@ -245,6 +248,7 @@ def hand_over() -> None:
             "env": dict(os.environ),
             "umask": _umask(),
             "executable": sys.executable,
+            "ignored": [sig for sig in STOP_SIGNALS if signal.getsignal(sig) == signal.SIG_IGN],
             "lbprun": lbprun.__file__,
         }
         body = json.dumps(request).encode()
@@ -299,15 +303,17 @@ def _forward_signals(copy: int) -> None:
     """Pass the signals a job is stopped with on to the copy, which ends as the job would.
 
     (Snakemake cancelling a run, a user's Ctrl-C or kill; SIGKILL cannot be caught: then the
-    supervisor sees this process go and kills the copy.)
+    supervisor sees this process go and kills the copy.) A signal this process was started
+    ignoring stays ignored, here and in the copy, as in a script run by ``python``.
     """
 
     def forward(sig: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(copy, sig)
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(sig, forward)
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) != signal.SIG_IGN:
+            signal.signal(sig, forward)
 
 
 def _exit_as(status: str) -> None:
@@ -453,8 +459,14 @@ def _run_copy(request: dict, fds: list[int], supervisor: int) -> None:
     code = 1
     try:
         _die_with(supervisor)
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for sig in STOP_SIGNALS:  # the job's process's dispositions (Python's at its start)
+            if sig in request.get("ignored", ()):
+                signal.signal(sig, signal.SIG_IGN)
+            elif sig == signal.SIGINT:
+                signal.signal(sig, signal.default_int_handler)
+            else:
+                signal.signal(sig, signal.SIG_DFL)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
