@@ -41,6 +41,8 @@ SCRIPT = textwrap.dedent(
         raise RuntimeError("the job failed")
     if what == "signal":
         os.kill(os.getpid(), 15)
+    if what == "sigkill":
+        os.kill(os.getpid(), 9)
     if what == "sleep":
         open(sys.argv[2], "w").write(str(os.getpid()))
         time.sleep(60)
@@ -102,6 +104,7 @@ def test_a_job_runs_in_a_preloaded_copy_as_its_own_script_would(server, script):
         ("code", 3, "^to stderr\n$"),
         ("raise", 1, r"Traceback[\s\S]*RuntimeError: the job failed\n$"),
         ("signal", -signal.SIGTERM, "^to stderr\n$"),
+        ("sigkill", -signal.SIGKILL, "^to stderr\n$"),
     ],
 )
 def test_the_job_ends_as_the_copy_did(server, script, what, code, stderr):

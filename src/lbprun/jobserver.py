@@ -321,8 +321,10 @@ def _exit_as(status: str) -> None:
     kind, _, value = status.partition(" ")
     if kind == "signal" and value.isdigit():
         sig = int(value)
-        signal.signal(sig, signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP take no handler
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
+        raise SystemExit(128 + sig)  # a signal whose default is not to end the process
     if kind == "exit" and value.lstrip("-").isdigit():
         raise SystemExit(int(value))  # this process ends as any script does (atexit, flush)
     raise SystemExit("lbprun: the job's preloaded process ended without a status")
