@@ -89,7 +89,7 @@ NEEDS = {
     "discriminant": ("cohort",),
     "mixed_models": ("cohort", "tests", "models"),
     "spm_clusters": ("cohort", "tests", "spm"),
-    "cohort_figures": ("cohort", "figures"),
+    "cohort_figure": ("cohort", "figures"),
     "waveform_figure": ("cohort", "tests", "figures"),
     "outcomes_table": ("cohort",),
     "run_summary": ("cohort",),

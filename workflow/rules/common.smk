@@ -59,18 +59,18 @@ FIGURE_FORMATS = ["pdf", "png", "svg"]
 
 # Priorities (issue 16): longest first, so that on 2 cores no long job is left to run alone at
 # the end. After gathering come two chains of about fixed length (~7-8 s of CPU each),
-# spm_clusters -> waveform_figure and group_tests -> cohort_figures, and the mixed models, one
+# spm_clusters -> waveform_figure and group_tests -> discrete_figure, and the mixed models, one
 # job whose CPU grows with the subjects (~1.3 s + ~0.04 s a subject: 2.6 s at 20 subjects,
 # 9 s at 200): first in a cohort where it is the longest, after the chains in a small one.
 # Extraction goes before everything it can run beside (the participants table): on 2 cores the
 # demo's two batches then start together. Only the order changes, never an output.
 PRIORITY_EXTRACT = 40  # extract_batch
 PRIORITY_CRITICAL = 20  # spm_clusters, waveform_figure
-PRIORITY_FIGURES = 10  # group_tests, cohort_figures
+PRIORITY_FIGURES = 10  # group_tests, discrete_figure
 PRIORITY_MIXED = 30 if TRIALS["subject"].nunique() > 150 else 5  # mixed_models
 # Small jobs ready halfway (after group_tests, after the figures): in the chains' wake, not
 # one after another at the end, where each left a core idle.
-PRIORITY_TABLES = 6  # outcomes_table, run_summary
+PRIORITY_TABLES = 6  # outcomes_table, run_summary, vector_coding_figure, qc_figure
 
 TABLES = ["participants", "outcomes"]
 TABLE_FORMATS = ["csv", "md", "tex"]
