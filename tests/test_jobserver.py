@@ -177,6 +177,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_ctrl_c_to_the_server_leaves_it_serving(server, script):
+    # A terminal's Ctrl-C reaches the whole process group, the server included.
+    os.kill(server.process.pid, signal.SIGINT)
+    time.sleep(0.2)
+    assert server.process.poll() is None
+    assert _report(_run(script, "ok"))["copy"] is True
+
+
 def test_without_a_server_the_job_runs_in_its_own_process(script):
     for env in ({jobserver.ENV: ""}, {jobserver.ENV: "lbprun-jobs-nobody-listens"}):
         done = _run(script, "code", env=env)

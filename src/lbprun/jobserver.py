@@ -342,6 +342,10 @@ def _serve(fd: int, groups: list[str]) -> None:
 
     listener = socket.socket(fileno=fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+    # Ctrl-C in a terminal reaches the whole process group: the jobs handle it (each copy
+    # takes its job's dispositions); the server and the supervisors end with stdin and with
+    # their job, not with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for group in groups:
         for name in filter(None, group.split(",")):
             with contextlib.suppress(Exception):  # a job needing it imports it, and says
