@@ -26,7 +26,6 @@ import numpy as np
 MEMORY_LIMIT_BYTES = 1024**3
 #: How often the worker checks that the process that started it is still there (s).
 PARENT_POLL_S = 0.5
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _flat_value(value) -> list | np.ndarray:
@@ -193,17 +192,12 @@ def _die_with_parent(parent_pid: int) -> None:
     On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``);
     everywhere, a daemon thread polls the parent pid (re-parented orphans see another one).
     """
-    import signal
     import threading
     import time
 
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
+    from lbprun._parent import die_with
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    if parent_pid and os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+    die_with(parent_pid)
 
     def watch() -> None:
         while os.getppid() == parent_pid:

@@ -141,7 +141,6 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 #: answers between two imports; the slowest import is ~1.3 s).
 ANSWER_TIMEOUT_S = 30.0
 _REQUEST_TIMEOUT_S = 10.0
-_PR_SET_PDEATHSIG = 1
 _HEADER = struct.Struct("<I")
 
 _in_copy = False  # set in the forked copy: its script's own hand_over() must not hand over again
@@ -464,7 +463,9 @@ def _run_copy(request: dict, fds: list[int], supervisor: int) -> None:
     _in_copy = True
     code = 1
     try:
-        _die_with(supervisor)
+        from lbprun._parent import die_with
+
+        die_with(supervisor)  # PR_SET_PDEATHSIG: the copy ends with its supervisor
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for sig in STOP_SIGNALS:  # the job's process's dispositions (Python's at its start)
             if sig in request.get("ignored", ()):
@@ -528,19 +529,6 @@ def _exit_code(value: object) -> int:
         return value & 0xFF
     print(value, file=sys.stderr)
     return 1
-
-
-def _die_with(parent: int) -> None:
-    """Be killed when the supervisor ``parent`` ends (``PR_SET_PDEATHSIG``, Linux)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it ended before the line above
-        os._exit(1)
 
 
 if __name__ == "__main__":

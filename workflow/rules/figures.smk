@@ -9,7 +9,8 @@ CONDITION_LABELS = condition_labels(TRIALS, labels=config["figures"].get("condit
 FIGURE_NOTES = [f"{RESULTS}/report/notes/{name}.rst" for name in FIGURES]
 
 
-# Every waveform figure in one job (issue 16: each job pays ~1.5 s of imports).
+# Every waveform figure in one job (issue 16: a job run without the job server -- on a cluster,
+# or with preload_jobs: false -- pays ~1.5 s of imports).
 rule waveform_figure:
     priority: PRIORITY_CRITICAL  # common.smk
     input:

@@ -1,6 +1,7 @@
 # Per-trial extraction, in fixed-size batches (issue 6).
 #
-# Why batches: a `script:` job costs ~1.5 s of CPU before any work (imports, scheduling), more
+# Why batches: a `script:` job costs ~1.5 s of CPU before any work (imports, scheduling; ~0.1 s
+# on a local run, where lbprun.jobserver has done the imports once, but not on a cluster), more
 # than reading 20 trials, and `group:` jobs do nothing in local execution. So one job extracts up
 # to `batch_size` trials in one process (lbprun.trial.extract_many); a small cohort is cut into
 # `min_batches` jobs so that every core extracts (lbprun.sheets.batches).
